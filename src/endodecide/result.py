@@ -1,0 +1,125 @@
+"""The versioned, documented result of a run: what ``--format json`` prints."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Citation",
+    "DerivedFact",
+    "Flag",
+    "Option",
+    "PackInfo",
+    "ProblemOut",
+    "ProfileResult",
+    "Reason",
+    "RunOutput",
+]
+
+SCHEMA_VERSION = "1.0"
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Citation(_Out):
+    """A catalogue entry as cited by an option or flag."""
+
+    id: str
+    short_name: str
+    citation: str
+    pmid: str | None
+    doi: str | None
+    url: str = Field(description="PubMed link when a PMID exists, else the DOI resolver link.")
+    design: str
+    n: int | None
+    result: str
+    primary_endpoint_met: str
+
+
+class Reason(_Out):
+    """Why a derived fact holds: the rule that concluded it, in words."""
+
+    rule: str
+    text: str
+
+
+class DerivedFact(_Out):
+    """A fact the rule pack concluded from the profile (never computed outside the rules)."""
+
+    name: str
+    label: str
+    value: str
+    value_label: str
+    because: list[Reason]
+
+
+class Flag(_Out):
+    """A message that must not be missed (out of scope, warning or information)."""
+
+    rule: str
+    title: str
+    severity: Literal["out_of_scope", "warning", "info"]
+    message: str
+    evidence: list[Citation]
+
+
+class Option(_Out):
+    """An evidence-backed option with its trace: the rule and the conditions that matched."""
+
+    rule: str
+    title: str
+    strategy: str
+    strategy_title: str
+    regimen: str
+    mechanism: str
+    status: Literal["standard", "investigational", "evidence_against"] = Field(
+        description="Status as of the review: standard, investigational (clinical trial only), "
+        "or evidence against (considered and not supported)."
+    )
+    cautions: list[str]
+    evidence: list[Citation] = Field(min_length=1)
+    matched_conditions: list[str]
+    based_on: list[Reason] = Field(description="Derived facts the rule relied on, with reasons.")
+
+
+class ProfileResult(_Out):
+    """Everything endodecide says about one hypothetical profile."""
+
+    source: str
+    label: str
+    teaching_note: str
+    summary: str
+    derived_facts: list[DerivedFact]
+    flags: list[Flag]
+    options: list[Option]
+
+
+class PackInfo(_Out):
+    name: str
+    title: str
+    version: str
+    evidence_as_of: str
+    fingerprint: str = Field(description="Hash of every file of the rule pack.")
+
+
+class ProblemOut(_Out):
+    file: str
+    line: int | None
+    field: str
+    code: str
+    message: str
+
+
+class RunOutput(_Out):
+    """The document ``endodecide run --format json`` prints."""
+
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    disclaimer: str
+    rule_pack: PackInfo
+    results: list[ProfileResult]
+    errors: list[ProblemOut]

@@ -1,0 +1,125 @@
+"""Reading ``rules/`` from disk: manifest, evidence catalogue and rule files, checked and compiled."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from endodecide.errors import Problem, RulebookError, display_path
+from endodecide.evidence import Catalogue, load_catalogue
+from endodecide.profile import profile_from_data
+from endodecide.rulebook.check import check_pack, check_rule
+from endodecide.rulebook.compile import compile_program, compute_strata
+from endodecide.rulebook.conditions import ConditionError, parse_when
+from endodecide.rulebook.model import Example, Rule, RulePack
+from endodecide.rulebook.schema import PackManifest, RuleFile
+from endodecide.sources import Document, read_document
+from endodecide.validation import validate_model
+
+__all__ = ["MANIFEST", "CATALOGUE", "load_rulebook", "rule_files"]
+
+MANIFEST, CATALOGUE = "pack.yaml", "evidence.yaml"
+
+
+def rule_files(root: Path) -> list[Path]:
+    """Every rule file under ``root``, in a stable order."""
+    return sorted(
+        path for path in root.rglob("*.yaml")
+        if path.is_file() and path.relative_to(root).as_posix() not in {MANIFEST, CATALOGUE}
+    )
+
+
+def _manifest(root: Path) -> PackManifest | list[Problem]:
+    doc = read_document(root / MANIFEST)
+    if isinstance(doc, Problem):
+        return [doc]
+    return validate_model(doc, PackManifest, doc.data)
+
+
+def content_hash(card: RuleFile) -> str:
+    """A hash of everything a reviewer signs off: the card without its review record."""
+    payload = card.model_dump(mode="json", exclude={"review"})
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _read_rule(doc: Document) -> Rule | list[Problem]:
+    card = validate_model(doc, RuleFile, doc.data) if isinstance(doc.data, dict) else [
+        doc.problem((), "a rule file is a mapping with id, title, when, then, ...", "E400")
+    ]
+    if isinstance(card, list):
+        return card
+    try:
+        when = parse_when(card.when, ("when",))
+    except ConditionError as exc:
+        return [doc.problem(exc.loc, exc.message, exc.code)]
+    problems: list[Problem] = []
+    examples: list[Example] = []
+    for group, fires in (("fires", True), ("does_not_fire", False)):
+        for index, raw in enumerate(getattr(card.examples, group)):
+            loc = ("examples", group, index)
+            profile = profile_from_data(doc, raw, loc)
+            if isinstance(profile, list):
+                problems.extend(profile)
+            else:
+                examples.append(Example(profile, fires, doc.line_of(loc)))
+    if problems:
+        return problems
+    return Rule(card, doc.name, doc.line_of(("id",)) or 1, when, content_hash(card), examples)
+
+
+def _fingerprint(root: Path, files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def load_rulebook(root: Path) -> RulePack:
+    """Load, check and compile a rule pack; raise RulebookError listing every problem."""
+    if not root.is_dir():
+        raise RulebookError([Problem(display_path(root), None, "", "rule folder not found", "E100")])
+    manifest = _manifest(root)
+    catalogue: Catalogue | list[Problem] = load_catalogue(root / CATALOGUE)
+    problems: list[Problem] = []
+    for part in (manifest, catalogue):
+        if isinstance(part, list):
+            problems.extend(part)
+    if isinstance(manifest, list) or isinstance(catalogue, list):
+        raise RulebookError(problems)
+    files = rule_files(root)
+    rules: list[Rule] = []
+    for path in files:
+        doc = read_document(path)
+        rule = [doc] if isinstance(doc, Problem) else _read_rule(doc)
+        if isinstance(rule, list):
+            problems.extend(rule)
+        else:
+            problems.extend(check_rule(rule, manifest, catalogue))
+            rules.append(rule)
+    problems.extend(check_pack(rules, catalogue))
+    if not rules and not problems:
+        problems.append(Problem(display_path(root), None, "", "no rule files found", "E401"))
+    if problems:
+        raise RulebookError(problems)
+    when = {r.id: r.when for r in rules}
+    derives = {r.id: r.card.then.derive.fact for r in rules if r.card.then.derive}
+    strata = compute_strata(when, derives)
+    if isinstance(strata, list):
+        raise RulebookError([
+            Problem(r.source, r.line, "when", "negation cycle: this rule negates a fact that "
+                    "depends on its own conclusion", "E433")
+            for r in rules if r.id in strata
+        ])
+    values = {r.id: (r.card.then.derive.fact, r.card.then.derive.value)
+              for r in rules if r.card.then.derive}
+    program = compile_program(manifest.name, when, values, strata)
+    by_id = {r.id: _with_stratum(r, strata[r.id]) for r in sorted(rules, key=lambda r: r.id)}
+    all_files = [root / MANIFEST, root / CATALOGUE, *files]
+    return RulePack(display_path(root), manifest, catalogue, by_id, program,
+                    _fingerprint(root, all_files))
+
+
+def _with_stratum(rule: Rule, stratum: int) -> Rule:
+    return Rule(rule.card, rule.source, rule.line, rule.when, rule.content_hash, rule.examples,
+                stratum)

@@ -1,0 +1,61 @@
+"""The loaded rule pack: checked rules, the evidence catalogue and the compiled program."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from endodecide.evidence import Catalogue
+from endodecide.profile import Profile
+from endodecide.rulebook.conditions import Condition, Group
+from endodecide.rulebook.program import Program
+from endodecide.rulebook.schema import PackManifest, RuleFile, Strategy
+
+__all__ = ["Example", "Rule", "RulePack"]
+
+
+@dataclass(frozen=True)
+class Example:
+    """A rule's own example: a profile on which the rule must (or must not) fire."""
+
+    profile: Profile
+    fires: bool
+    line: int | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One checked rule card."""
+
+    card: RuleFile
+    source: str
+    line: int
+    when: list[Condition | Group]
+    content_hash: str
+    examples: list[Example] = field(default_factory=list)
+    stratum: int = 0
+
+    @property
+    def id(self) -> str:
+        return self.card.id
+
+    @property
+    def kind(self) -> str:
+        return self.card.then.kind
+
+
+@dataclass(frozen=True)
+class RulePack:
+    """Everything under ``rules/``, checked and compiled."""
+
+    root: str
+    manifest: PackManifest
+    catalogue: Catalogue
+    rules: dict[str, Rule]
+    program: Program
+    fingerprint: str
+
+    def strategy(self, strategy_id: str) -> Strategy:
+        return next(s for s in self.manifest.strategies if s.id == strategy_id)
+
+    def strategy_rank(self, strategy_id: str) -> int:
+        return [s.id for s in self.manifest.strategies].index(strategy_id)

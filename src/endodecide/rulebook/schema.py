@@ -1,0 +1,121 @@
+"""The shape of rule files and of the pack manifest (rules/pack.yaml), as pydantic models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "DeriveSpec",
+    "Examples",
+    "FlagSpec",
+    "OptionSpec",
+    "PackManifest",
+    "Review",
+    "RuleFile",
+    "Strategy",
+    "Then",
+]
+
+Line = Annotated[str, Field(min_length=1, max_length=300)]
+Prose = Annotated[str, Field(min_length=1, max_length=3000)]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class DeriveSpec(_Strict):
+    """Conclude a derived fact; ``reason`` may name matched facts as ``{line.months}``."""
+
+    fact: Line
+    value: Line
+    reason: Prose
+
+
+class OptionSpec(_Strict):
+    """An evidence-backed option, as the review saw it."""
+
+    regimen: Line
+    mechanism: Prose
+    status: Literal["standard", "investigational", "evidence_against"]
+    cautions: list[Prose] = []
+
+
+class FlagSpec(_Strict):
+    """A message that must not be missed: out of scope, a warning, or information."""
+
+    severity: Literal["out_of_scope", "warning", "info"]
+    message: Prose
+
+
+class Then(_Strict):
+    """Exactly one of: derive a fact, propose an option, raise a flag."""
+
+    derive: DeriveSpec | None = None
+    option: OptionSpec | None = None
+    flag: FlagSpec | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Then:
+        if sum(part is not None for part in (self.derive, self.option, self.flag)) != 1:
+            raise ValueError("give exactly one of: derive, option, flag")
+        return self
+
+    @property
+    def kind(self) -> Literal["derive", "option", "flag"]:
+        if self.derive is not None:
+            return "derive"
+        return "option" if self.option is not None else "flag"
+
+
+class Review(_Strict):
+    """Who reviewed the rule, when, and what they said."""
+
+    status: Literal["draft", "reviewed"] = "draft"
+    reviewer_role: Line | None = None
+    date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    content_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")] | None = None
+    comments: list[Prose] = []
+
+
+class Examples(_Strict):
+    """Profiles on which the rule must fire and close ones on which it must not."""
+
+    fires: Annotated[list[dict[str, Any]], Field(min_length=1)]
+    does_not_fire: Annotated[list[dict[str, Any]], Field(min_length=1)]
+
+
+class RuleFile(_Strict):
+    """One rule, one idea: the whole card lives in one YAML file."""
+
+    id: Annotated[str, Field(pattern=r"^ED[0-9]{3}$")]
+    slug: Slug
+    title: Line
+    strategy: Slug
+    statement: Prose
+    when: Annotated[list[Any], Field(min_length=1, max_length=30)]
+    then: Then
+    evidence: Annotated[list[Slug], Field(min_length=1)]
+    known_limits: list[Prose] = []
+    review: Review = Review()
+    examples: Examples
+
+
+class Strategy(_Strict):
+    id: Slug
+    title: Line
+    summary: Prose
+
+
+class PackManifest(_Strict):
+    """rules/pack.yaml: what this rule pack is and the strategies it is organised by."""
+
+    name: Slug
+    title: Line
+    version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+    evidence_as_of: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    source_review: Prose
+    strategies: Annotated[list[Strategy], Field(min_length=1)]

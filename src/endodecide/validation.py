@@ -1,0 +1,99 @@
+"""Turning pydantic validation errors into compiler-style problems with "did you mean" hints."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from endodecide.errors import Problem
+from endodecide.sources import Document, Loc
+
+__all__ = ["did_you_mean", "problems_from_validation", "validate_model"]
+
+M = TypeVar("M", bound=BaseModel)
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def did_you_mean(word: object, choices: list[str] | tuple[str, ...]) -> str:
+    """`` (did you mean 'x'?)`` when a close choice exists, else an empty string."""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _allowed_fields(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The field names a model accepts at ``loc`` (best effort, for hints)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        annotation = fields[part].annotation
+        current = _model_in(annotation)
+        if current is None:
+            return []
+    return list(getattr(current, "model_fields", {}))
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _message(model: type[BaseModel], error: dict[str, Any], loc: Loc) -> tuple[str, str]:
+    kind, given = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        allowed = _allowed_fields(model, loc[:-1])
+        hint = did_you_mean(loc[-1], allowed)
+        listing = f"; allowed: {', '.join(allowed)}" if allowed else ""
+        return "E201", f"unknown field '{loc[-1]}'{hint}{listing}"
+    if kind == "missing":
+        return "E202", "required field is missing"
+    if kind in {"literal_error", "enum"}:
+        expected = error.get("ctx", {}).get("expected", "")
+        choices = _QUOTED.findall(expected) or re.findall(r"\b\w+\b", expected)
+        hint = did_you_mean(given, choices)
+        return "E203", f"{given!r} is not allowed{hint}; allowed: {', '.join(choices)}"
+    text = error["msg"]
+    if given is not None and not isinstance(given, dict | list) and "Value error" not in text:
+        text = f"{text}, got {given!r}"
+    return "E204", text.replace("Value error, ", "")
+
+
+def problems_from_validation(
+    doc: Document, model: type[BaseModel], exc: ValidationError, base: Loc = ()
+) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
+        code, message = _message(model, error, loc)
+        problems.append(doc.problem((*base, *loc), message, code))
+    return problems
+
+
+def _is_union_tag(part: object) -> bool:
+    """Pydantic adds type names such as 'literal['a']' or 'int' into locations of unions."""
+    return isinstance(part, str) and (
+        "[" in part or part in {"int", "str", "bool", "float", "list", "dict"}
+    )
+
+
+def validate_model(
+    doc: Document, model: type[M], data: Any, base: Loc = ()
+) -> M | list[Problem]:
+    """Validate ``data`` (part of ``doc`` found at ``base``) into ``model``, or return problems."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        return problems_from_validation(doc, model, exc, base)
