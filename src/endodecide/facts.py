@@ -130,14 +130,13 @@ _SPECS = (
              optional=True),
     # -- derived by the rule pack ----------------------------------------------------------
     _enum("hormone_receptor", "derived", "hormone-receptor status", _RECEPTOR),
-    _enum("resistance_signal", "derived", "endocrine-resistance finding",
+    _enum("resistance_signal", "derived", "endocrine-resistance findings (ABC2)",
           ("primary", "secondary", "sensitive"), multi=True,
           description="One finding per line of therapy that meets an ABC2 criterion."),
     _enum("endocrine_resistance", "derived", "endocrine resistance (ESO-ESMO ABC2)",
           ("primary", "secondary", "not_resistant", "not_applicable")),
-    _enum("progressed_on", "derived", "drug classes the disease progressed on or relapsed after",
+    _enum("progressed_on", "derived", "progressed on or relapsed after",
           DRUG_CLASSES, multi=True),
-    _enum("exposed_to", "derived", "drug classes received", DRUG_CLASSES, multi=True),
     _enum("treatment_line", "derived", "line of endocrine therapy now to be chosen",
           ("first", "second", "third_or_later")),
 )

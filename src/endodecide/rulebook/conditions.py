@@ -176,4 +176,8 @@ def plain_words(item: Condition | Group) -> str:
     if item.fact.kind == "bool" and item.op in {"is", "is not"}:
         truth = bool(item.value) != (item.op == "is not")
         return item.fact.label if truth else f"no {item.fact.label}"
+    if item.fact.multi:
+        words = {"includes": "", "does not include": "not ", "includes any of": "any of ",
+                 "includes none of": "none of "}[item.op]
+        return f"{item.fact.label}: {words}{shown}"
     return f"{item.fact.label} {item.op} {shown}"

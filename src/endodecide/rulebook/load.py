@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from endodecide.rulebook.schema import PackManifest, RuleFile
 from endodecide.sources import Document, read_document
 from endodecide.validation import validate_model
 
-__all__ = ["MANIFEST", "CATALOGUE", "load_rulebook", "rule_files"]
+__all__ = ["CATALOGUE", "MANIFEST", "default_rules_dir", "load_rulebook", "rule_files"]
 
 MANIFEST, CATALOGUE = "pack.yaml", "evidence.yaml"
 
@@ -123,3 +124,15 @@ def load_rulebook(root: Path) -> RulePack:
 def _with_stratum(rule: Rule, stratum: int) -> Rule:
     return Rule(rule.card, rule.source, rule.line, rule.when, rule.content_hash, rule.examples,
                 stratum)
+
+
+def default_rules_dir() -> Path:
+    """``$ENDODECIDE_RULES``, else ``./rules`` when it holds a pack, else the repository's rules."""
+
+
+    if os.environ.get("ENDODECIDE_RULES"):
+        return Path(os.environ["ENDODECIDE_RULES"])
+    here = Path.cwd() / "rules"
+    if (here / MANIFEST).is_file():
+        return here
+    return Path(__file__).resolve().parents[3] / "rules"

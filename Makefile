@@ -1,0 +1,35 @@
+# Two commands on a fresh machine (Python 3.11 or 3.12 with pip and a C compiler):
+#   make demo   - set up .venv and run the bundled example profiles
+#   make test   - set up .venv and run the whole test suite
+PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint goldens clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] < (3, 13), \
+	  f"endodecide needs Python 3.11 or 3.12 (durable-rules does not run on 3.13); found {sys.version.split()[0]}"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/endodecide run profiles/
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+goldens: $(STAMP)
+	$(BIN)/python -m endodecide.goldens
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,162 @@
+"""The command line (the only module importing typer): run, validate, schema, rules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from endodecide.disclaimer import DISCLAIMER
+from endodecide.errors import EndodecideError, EvaluationError, InputError, Problem
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help=f"endodecide - {DISCLAIMER}",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+rules_app = typer.Typer(help="Read the rule pack: list rules, show one rule's card.",
+                        no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+EXIT_INVALID = 1
+EXIT_INTERNAL = 3
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class SchemaKind(str, Enum):
+    profile = "profile"
+    result = "result"
+
+
+Paths = Annotated[list[Path], typer.Argument(help="Profile files (.yaml, .yml, .json) or folders.")]
+RulesDir = Annotated[
+    Path | None,
+    typer.Option("--rules", help="Rule pack folder (default: $ENDODECIDE_RULES or ./rules)."),
+]
+
+
+def _fail(problems: list[Problem] | list[str], code: int = EXIT_INVALID) -> None:
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    raise typer.Exit(code)
+
+
+def _pack(rules: Path | None):  # noqa: ANN202 - RulePack is imported lazily
+    from endodecide.rulebook import default_rules_dir, load_rulebook
+
+    return load_rulebook(rules or default_rules_dir())
+
+
+@app.command()
+def run(
+    paths: Paths,
+    output: Annotated[OutputFormat, typer.Option("--format", "-f", help="text or json.")] = (
+        OutputFormat.text
+    ),
+    rules: RulesDir = None,
+) -> None:
+    """Evaluate hypothetical profiles: derived facts, flags and options with citations."""
+    from endodecide.evaluate import Evaluator, pack_info
+    from endodecide.profile import load_profiles
+    from endodecide.render.text import render_run
+    from endodecide.result import ProblemOut, RunOutput
+
+    pack = _pack(rules)
+    loaded, problems = load_profiles(paths)
+    evaluator = Evaluator(pack)
+    results = [evaluator.evaluate(item.profile, item.source) for item in loaded]
+    info = pack_info(pack)
+    if output is OutputFormat.json:
+        document = RunOutput(disclaimer=DISCLAIMER, rule_pack=info, results=results,
+                             errors=[ProblemOut(**p.to_dict()) for p in problems])
+        sys.stdout.write(document.model_dump_json(indent=2) + "\n")
+    elif results:
+        sys.stdout.write(render_run(info, results))
+    if problems:
+        _fail(problems)
+
+
+@app.command()
+def validate(paths: Paths) -> None:
+    """Check profiles without evaluating them; list every problem found."""
+    from endodecide.profile import load_profiles
+
+    loaded, problems = load_profiles(paths)
+    for item in loaded:
+        typer.echo(f"ok: {item.source}")
+    if problems:
+        _fail(problems)
+    typer.echo(f"{len(loaded)} profile(s) valid.")
+
+
+@app.command()
+def schema(
+    what: Annotated[SchemaKind, typer.Argument(help="profile (input) or result (JSON output).")] = (
+        SchemaKind.profile
+    ),
+) -> None:
+    """Print the JSON Schema of a profile file, or of the JSON result of 'run'."""
+    if what is SchemaKind.profile:
+        from endodecide.profile import Profile
+
+        document = Profile.model_json_schema()
+    else:
+        from endodecide.result import RunOutput
+
+        document = RunOutput.model_json_schema()
+    document["$comment"] = DISCLAIMER
+    typer.echo(json.dumps(document, indent=2))
+
+
+@rules_app.command("list")
+def rules_list(rules: RulesDir = None) -> None:
+    """List every rule: id, kind, strategy, status and title."""
+    from endodecide.render.card import render_rule_list
+
+    pack = _pack(rules)
+    sys.stdout.write(render_rule_list(pack))
+    typer.echo(f"\n{len(pack.rules)} rules in {pack.manifest.name} {pack.manifest.version}. "
+               f"{DISCLAIMER}")
+
+
+@rules_app.command("show")
+def rules_show(rule_id: Annotated[str, typer.Argument(help="A rule id such as ED210.")],
+               rules: RulesDir = None) -> None:
+    """Print one rule's card: statement, conditions, options, evidence, examples, review."""
+    from endodecide.render.card import render_card
+    from endodecide.validation import did_you_mean
+
+    pack = _pack(rules)
+    rule = pack.rules.get(rule_id.upper())
+    if rule is None:
+        _fail([f"no rule '{rule_id}'{did_you_mean(rule_id.upper(), list(pack.rules))}"])
+        return
+    sys.stdout.write(render_card(pack, rule))
+    typer.echo(f"\n{DISCLAIMER}")
+
+
+def main() -> None:
+    """Entry point: errors from bad input become one line each and exit code 1."""
+    try:
+        app()
+    except InputError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        sys.exit(EXIT_INVALID)
+    except EvaluationError as exc:
+        print(f"internal error (please report): {exc}", file=sys.stderr)
+        sys.exit(EXIT_INTERNAL)
+    except EndodecideError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(EXIT_INVALID)
