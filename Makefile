@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 
 goldens: $(STAMP)
-	$(BIN)/python -m endodecide.goldens
+	$(BIN)/python tests/goldens.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -21,6 +21,7 @@ __all__ = [
     "Receptors",
     "TherapyLine",
     "collect_profile_files",
+    "consistency_problems",
     "load_profile",
     "load_profiles",
     "profile_from_data",

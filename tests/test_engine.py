@@ -1,0 +1,143 @@
+"""The engine wrapper: isolation, cleanup, and each durable_rules trap it must handle."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from endodecide import engine as engine_module
+from endodecide.engine import DONE_RULE, Engine
+from endodecide.errors import EvaluationError
+from endodecide.evaluate import Evaluator
+from endodecide.generate import random_profile
+from endodecide.rulebook import RulePack
+from endodecide.rulebook.program import ActionSpec, Program
+from tests.conftest import make_profile
+
+
+def _program(rules: dict, actions: dict, strata: int = 0) -> Program:
+    return Program("test", rules, actions, strata)
+
+
+def _gate(stratum: int = 0) -> dict:
+    return {"g": {"$and": [{"kind": "phase"}, {"stratum": stratum}]}}
+
+
+def test_batch_equals_alone_and_leaves_no_state(pack: RulePack) -> None:
+    """1,000 generated profiles in one process give the same results as each alone."""
+    rng = random.Random(20141210)
+    profiles = [random_profile(rng) for _ in range(1000)]
+    batch = Evaluator(pack)
+    in_batch = [batch.evaluate(p).model_dump_json() for p in profiles]
+    assert batch.engine.live_sessions == 0
+    for index in range(0, 1000, 50):  # a fresh engine per profile is slow; sample every 50th
+        alone = Evaluator(pack).evaluate(profiles[index]).model_dump_json()
+        assert alone == in_batch[index]
+    again = [batch.evaluate(p).model_dump_json() for p in reversed(profiles)]
+    assert again[::-1] == in_batch
+
+
+def test_more_than_1024_evaluations_on_one_engine(evaluator: Evaluator) -> None:
+    """Sessions are deleted, so the 1,024 live-session cap is never reached."""
+    for _ in range(1100):
+        evaluator.run_engine(make_profile())
+    assert evaluator.engine.live_sessions == 0
+
+
+def test_profile_matching_nothing_is_an_empty_result() -> None:
+    """'No rule matched' is an empty result; deleting that session does not crash."""
+    rules = {"r1": {"all": [{"p": {"$and": [{"kind": "patient"}, {"her2": "positive"}]}},
+                            _gate()]}}
+    engine = Engine(_program(rules, {"r1": ActionSpec("r1", ("p", "g"))}))
+    for _ in range(50):
+        assert engine.evaluate([{"kind": "patient", "her2": "negative"}]).firings == []
+        assert engine.evaluate([{"kind": "unmatched"}]).firings == []
+
+
+def test_exception_inside_an_action_is_surfaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An action that raises makes evaluate raise after cleanup, never a silent empty result."""
+    rules = {"r1": {"all": [{"p": {"kind": "patient"}}, _gate()]}}
+    engine = Engine(_program(rules, {"r1": ActionSpec("r1", ("p", "missing_alias"))}))
+    with pytest.raises(EvaluationError, match="rule r1"):
+        engine.evaluate([{"kind": "patient"}])
+    assert engine.live_sessions == 0
+
+
+def test_actions_take_exactly_one_parameter(evaluator: Evaluator) -> None:
+    """Two-parameter actions would be run as asynchronous and never complete."""
+    for action in evaluator.engine._host._actions.values():  # noqa: SLF001
+        code = getattr(action, "__code__", None) or action.__func__.__code__
+        assert code.co_argcount - hasattr(action, "__self__") == 1
+
+
+def test_negation_sees_facts_derived_later_in_the_chain() -> None:
+    """A negated pattern on a fact derived in a lower stratum is decided after that stratum."""
+    derive = {"kind": "derived", "name": "contra", "value": "yes", "by": "late"}
+    rules = {
+        # derives 'contra' through a two-step chain, so it arrives late
+        "step": {"all": [{"p": {"kind": "patient"}}, _gate()]},
+        "late": {"all": [{"d0": {"$and": [{"kind": "derived"}, {"name": "step"}]}}, _gate()]},
+        "guarded": {"all": [{"p": {"kind": "patient"}}, _gate(1),
+                            {"n0$not": {"$and": [{"kind": "derived"}, {"name": "contra"}]}}]},
+    }
+    actions = {
+        "step": ActionSpec("step", ("p", "g"), {"kind": "derived", "name": "step", "value": "x",
+                                                "by": "step"}),
+        "late": ActionSpec("late", ("d0", "g"), derive),
+        "guarded": ActionSpec("guarded", ("p", "g")),
+    }
+    fired = {f.rule_id for f in Engine(_program(rules, actions, strata=1)).evaluate(
+        [{"kind": "patient"}]).firings}
+    assert "late" in fired
+    assert "guarded" not in fired
+
+
+def test_no_background_dispatcher_threads(evaluator: Evaluator) -> None:
+    """The host's dispatcher is disabled: its timer threads would race batch runs."""
+    import threading
+
+    before = threading.active_count()
+    Engine(evaluator.pack.program)
+    assert threading.active_count() == before
+
+
+def test_firing_budget_stops_runaway_chains(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A derivation loop is stopped and reported instead of hanging."""
+    monkeypatch.setattr(engine_module, "FIRING_BUDGET", 3)
+    rules = {f"r{i}": {"all": [{"p": {"kind": "patient"}}, _gate()]} for i in range(5)}
+    engine = Engine(_program(rules, {k: ActionSpec(k, ("p",)) for k in rules}))
+    with pytest.raises(EvaluationError, match="firings"):
+        engine.evaluate([{"kind": "patient"}])
+
+
+def test_results_are_in_a_stable_order(evaluator: Evaluator) -> None:
+    """The same profile gives byte-identical output every time."""
+    profile = make_profile(endocrine_history=[
+        {"agents": ["letrozole"], "setting": "metastatic", "months": 14, "ended": "progression"},
+        {"agents": ["tamoxifen"], "setting": "metastatic", "months": 8, "ended": "progression"}])
+    first = evaluator.evaluate(profile).model_dump_json()
+    assert all(evaluator.evaluate(profile).model_dump_json() == first for _ in range(20))
+
+
+def test_sentinel_rule_is_registered(evaluator: Evaluator) -> None:
+    """The always-firing sentinel guarantees an action ran before a session is deleted."""
+    assert DONE_RULE in evaluator.engine._host._actions  # noqa: SLF001
+
+
+def test_engine_extension_imports() -> None:
+    """durable_rules builds but fails to import on Python 3.13: prove it imports here."""
+    import durable_rules_engine  # noqa: F401
+
+
+def test_only_engine_imports_durable() -> None:
+    """Rules, reports and the CLI never touch durable_rules directly."""
+    from pathlib import Path
+
+    src = Path(engine_module.__file__).parent
+    users = sorted(
+        p.relative_to(src).as_posix() for p in src.rglob("*.py")
+        if any(line.lstrip().startswith(("from durable", "import durable"))
+               for line in p.read_text().splitlines())
+    )
+    assert users == ["engine.py"]
