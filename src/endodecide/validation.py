@@ -22,6 +22,8 @@ def did_you_mean(word: object, choices: list[str] | tuple[str, ...]) -> str:
     if not isinstance(word, str):
         return ""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if not close:  # 'her2_status' → 'her2': a choice hidden inside the word
+        close = sorted((c for c in choices if len(c) > 2 and c in word), key=len, reverse=True)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 

@@ -30,7 +30,8 @@ def _conditions(rule: Rule) -> list[Condition]:
 
 
 def _at(rule: Rule, message: str, code: str, field: str = "", line: int | None = None) -> Problem:
-    return Problem(rule.source, line or rule.line, field, message, code)
+    top = field.split(".")[0]
+    return Problem(rule.source, line or rule.field_lines.get(top, rule.line), field, message, code)
 
 
 def check_rule(rule: Rule, manifest: PackManifest, catalogue: Catalogue) -> list[Problem]:
@@ -84,8 +85,8 @@ def check_rule(rule: Rule, manifest: PackManifest, catalogue: Catalogue) -> list
     return problems
 
 
-def check_pack(rules: list[Rule], catalogue: Catalogue) -> list[Problem]:
-    """Checks across the whole pack."""
+def check_pack(rules: list[Rule], catalogue: Catalogue, complete: bool = True) -> list[Problem]:
+    """Checks across the whole pack; those needing every rule only when all rules were read."""
     problems: list[Problem] = []
     for key, what in (("id", "rule id"), ("slug", "slug")):
         counts = Counter(getattr(r.card, key) for r in rules)
@@ -93,6 +94,8 @@ def check_pack(rules: list[Rule], catalogue: Catalogue) -> list[Problem]:
             if counts[getattr(rule.card, key)] > 1:
                 problems.append(_at(rule, f"duplicate {what} '{getattr(rule.card, key)}'",
                                     "E430", key))
+    if not complete:
+        return problems  # an unreadable rule would make facts and evidence look unused
     derived_by = {r.card.then.derive.fact for r in rules if r.card.then.derive is not None}
     for rule in rules:
         for cond in _conditions(rule):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import json
@@ -66,7 +67,9 @@ def _read_rule(doc: Document) -> Rule | list[Problem]:
                 examples.append(Example(profile, fires, doc.line_of(loc)))
     if problems:
         return problems
-    return Rule(card, doc.name, doc.line_of(("id",)) or 1, when, content_hash(card), examples)
+    field_lines = {key: line for (key, *rest), line in doc.lines.items() if not rest}
+    return Rule(card, doc.name, doc.line_of(("id",)) or 1, when, content_hash(card), examples,
+                field_lines=field_lines)
 
 
 def _fingerprint(root: Path, files: list[Path]) -> str:
@@ -98,7 +101,7 @@ def load_rulebook(root: Path) -> RulePack:
         else:
             problems.extend(check_rule(rule, manifest, catalogue))
             rules.append(rule)
-    problems.extend(check_pack(rules, catalogue))
+    problems.extend(check_pack(rules, catalogue, complete=len(rules) == len(files)))
     if not rules and not problems:
         problems.append(Problem(display_path(root), None, "", "no rule files found", "E401"))
     if problems:
@@ -122,8 +125,7 @@ def load_rulebook(root: Path) -> RulePack:
 
 
 def _with_stratum(rule: Rule, stratum: int) -> Rule:
-    return Rule(rule.card, rule.source, rule.line, rule.when, rule.content_hash, rule.examples,
-                stratum)
+    return dataclasses.replace(rule, stratum=stratum)
 
 
 def default_rules_dir() -> Path:

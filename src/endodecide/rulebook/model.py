@@ -33,6 +33,7 @@ class Rule:
     content_hash: str
     examples: list[Example] = field(default_factory=list)
     stratum: int = 0
+    field_lines: dict[str, int] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

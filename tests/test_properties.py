@@ -1,0 +1,59 @@
+"""Properties over generated valid profiles (hypothesis)."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from endodecide.disclaimer import DISCLAIMER
+from endodecide.evaluate import Evaluator, pack_info
+from endodecide.generate import random_profile
+from endodecide.profile import Profile
+from endodecide.render.text import render_run
+
+profiles = st.builds(random_profile, st.randoms(use_true_random=False))
+SETTINGS = settings(max_examples=300, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+_HER2_DIRECTED = {"ED410", "ED411"}
+
+
+@SETTINGS
+@given(profile=profiles)
+def test_evaluation_invariants(evaluator: Evaluator, profile: Profile) -> None:
+    """Never raises; HR-negative gets no option; HER2-negative no HER2-directed option; cites."""
+    result = evaluator.evaluate(profile)
+    if not profile.hormone_receptor_positive:
+        assert result.options == []
+        assert any(f.severity == "out_of_scope" for f in result.flags)
+    if profile.receptors.her2 != "positive":
+        assert not _HER2_DIRECTED & {o.rule for o in result.options}
+    if profile.menopausal_status != "post":
+        assert not {"ED101", "ED110", "ED210", "ED410", "ED411"} & {o.rule for o in result.options}
+    for option in result.options:
+        assert option.evidence and all(c.pmid or c.doi for c in option.evidence)
+    if profile.disease.visceral_crisis:
+        assert any(f.rule == "ED902" for f in result.flags)
+    if profile.receptors.her2 == "unknown" and profile.hormone_receptor_positive:
+        assert any(f.rule == "ED903" for f in result.flags)
+    assert evaluator.evaluate(profile) == result  # deterministic
+    assert evaluator.engine.live_sessions == 0
+
+
+@SETTINGS
+@given(profile=profiles)
+def test_every_output_carries_the_disclaimer(evaluator: Evaluator, profile: Profile) -> None:
+    """The terminal layout has the disclaimer at the top and at the bottom."""
+    text = render_run(pack_info(evaluator.pack), [evaluator.evaluate(profile)])
+    flat = " ".join(text.split())
+    assert flat.startswith(DISCLAIMER) and flat.endswith(DISCLAIMER)
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_generated_profiles_are_valid_input(seed: int) -> None:
+    """The generator itself only makes profiles the loader accepts (a check on the test tool)."""
+    profile = random_profile(random.Random(seed))
+    assert Profile.model_validate(profile.model_dump()) == profile

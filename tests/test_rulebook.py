@@ -1,0 +1,140 @@
+"""Rule-pack load-time checks: each seeded defect is reported with its file, line and field."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from endodecide.errors import RulebookError
+from endodecide.rulebook import load_rulebook
+from tests.conftest import RULES
+
+ED210 = Path("mtor/ED210-everolimus-exemestane-after-nsai.yaml")
+
+
+@pytest.fixture
+def rules_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "rules"
+    shutil.copytree(RULES, target)
+    return target
+
+
+def _problems(root: Path) -> list[str]:
+    with pytest.raises(RulebookError) as caught:
+        load_rulebook(root)
+    return [str(p) for p in caught.value.problems]
+
+
+def _edit(root: Path, rel: Path, old: str, new: str) -> None:
+    path = root / rel
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_shipped_pack_loads(pack) -> None:  # noqa: ANN001
+    """The shipped pack passes every check."""
+    assert len(pack.rules) >= 25
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("  - her2 is negative", "  - her2_status is negative",
+         "ED210-everolimus-exemestane-after-nsai.yaml:{line}: when[1]: E414 unknown fact 'her2_status' "
+         "(did you mean 'her2'?)"),
+        ("  - her2 is negative", "  - her2 is negatve",
+         ":{line}: when[1]: E417 'negatve' is not a value of her2 (did you mean 'negative'?)"),
+        ("  - her2 is negative", "  - her2 is at least 2", ":{line}: when[1]: E415 'is at least' does "
+                                                          "not apply to her2"),
+        ("  - her2 is negative", "  - her2 negative", ":{line}: when[1]: E413 cannot read condition"),
+        ("evidence: [bolero-2-pfs, bolero-2-os]", "evidence: [bolero-2-pfs, bolero2-os]",
+         "E422 evidence 'bolero2-os' is not in the catalogue (did you mean 'bolero-2-os'?)"),
+        ("strategy: mtor", "strategy: mtorr", "E421 unknown strategy 'mtorr' (did you mean 'mtor'?)"),
+        ("  - hormone_receptor is positive\n", "", "E425 an option rule must include the condition "
+                                                   "'hormone_receptor is positive'"),
+        ("    status: standard", "    status: standart", ":{line}: then.option.status: E203 'standart' "
+                                                        "is not allowed (did you mean 'standard'?)"),
+        ("    regimen:", "    regimens:", "E201 unknown field 'regimens' (did you mean 'regimen'?)"),
+        ("id: ED210", "id: ED211", "E420 file should be named ED211-everolimus-exemestane"),
+    ],
+)
+def test_seeded_defects(rules_copy: Path, old: str, new: str, expected: str) -> None:
+    """A defect in a rule file is reported like a compiler error."""
+    line = (rules_copy / ED210).read_text().split(old)[0].count("\n") + 1
+    _edit(rules_copy, ED210, old, new)
+    problems = _problems(rules_copy)
+    expected = expected.replace("{line}", str(line))
+    assert any(expected in p for p in problems), problems
+    # no cascade of follow-on errors (a mistyped citation really does leave an entry unused)
+    assert all(ED210.name in p or "E432" in p for p in problems), problems
+
+
+def test_example_profile_errors_point_into_the_rule_file(rules_copy: Path) -> None:
+    """A broken example profile is reported at its line in the rule file."""
+    _edit(rules_copy, ED210, "{agents: [letrozole], setting: metastatic",
+          "{agents: [letrozol], setting: metastatic")
+    problems = _problems(rules_copy)
+    assert any("examples.fires[0].endocrine_history[0].agents[0]: E203 'letrozol'" in p
+               for p in problems), problems
+
+
+def test_duplicate_rule_id(rules_copy: Path) -> None:
+    """Two rules with one id are both reported."""
+    copy = rules_copy / "mtor/ED210-everolimus-exemestane-after-nsai-copy.yaml"
+    shutil.copy(rules_copy / ED210, copy)
+    problems = _problems(rules_copy)
+    assert sum("duplicate rule id 'ED210'" in p for p in problems) == 2
+
+
+def test_unused_evidence_entry(rules_copy: Path) -> None:
+    """A catalogue entry no rule cites is an error at its line in evidence.yaml."""
+    catalogue = rules_copy / "evidence.yaml"
+    text = catalogue.read_text()
+    entry = text[text.index("  - id: klijn-2001"):text.index("  - id: first")]
+    catalogue.write_text(text + "\n" + entry.replace("id: klijn-2001", "id: klijn-copy"))
+    line = catalogue.read_text().split("  - id: klijn-copy")[0].count("\n") + 1
+    problems = _problems(rules_copy)
+    assert problems == [f"{catalogue}:{line}: id: E432 evidence 'klijn-copy' is not cited by any "
+                        "rule"], problems
+
+
+def test_evidence_without_identifier(rules_copy: Path) -> None:
+    """Every catalogue entry needs a PMID or a DOI."""
+    _edit(rules_copy, Path("evidence.yaml"), "    doi: 10.1200/JCO.2008.20.6847\n", "")
+    problems = _problems(rules_copy)
+    assert any("every entry needs a pmid or a doi" in p for p in problems), problems
+
+
+def test_malformed_pmid(rules_copy: Path) -> None:
+    """A PMID must be digits."""
+    _edit(rules_copy, Path("evidence.yaml"), 'pmid: "24158787"', 'pmid: "PMID24158787"')
+    problems = _problems(rules_copy)
+    assert any("evidence[5].pmid" in p for p in problems), problems
+
+
+def test_derived_fact_nobody_derives(rules_copy: Path) -> None:
+    """A condition on a derived fact that no rule concludes can never be decided."""
+    for path in rules_copy.glob("classification/ED03*.yaml"):
+        path.unlink()
+    problems = _problems(rules_copy)
+    assert any("no rule derives 'treatment_line'" in p for p in problems), problems
+
+
+def test_negation_cycle(rules_copy: Path) -> None:
+    """A rule negating a fact that depends on its own conclusion is refused."""
+    _edit(rules_copy, Path("classification/ED012-endocrine-resistance-none.yaml"),
+          "  - resistance_signal includes none of [primary, secondary]",
+          "  - endocrine_resistance is not primary")
+    problems = _problems(rules_copy)
+    assert any("E433 negation cycle" in p for p in problems), problems
+
+
+def test_unknown_placeholder_in_reason(rules_copy: Path) -> None:
+    """A reason may only name facts bound by the rule's own conditions."""
+    _edit(rules_copy, Path("classification/ED003-primary-resistance-adjuvant.yaml"),
+          "{line.adjuvant_months_total} of", "{line.adjuvant_month_total} of")
+    problems = _problems(rules_copy)
+    assert any("unknown placeholder {line.adjuvant_month_total}" in p for p in problems), problems
