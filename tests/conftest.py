@@ -26,7 +26,7 @@ def _run_from_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def pack() -> RulePack:
-    cwd = os.getcwd()
+    cwd = Path.cwd()
     os.chdir(ROOT)
     try:
         return load_rulebook(RULES)

@@ -35,20 +35,34 @@ def _errors(tmp_path: Path, text: str, name: str = "profile.yaml") -> list[str]:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("months: 14", "months: fourteen"), ":9: endocrine_history[0].months: E204 Input should "
-                                            "be a valid integer, got 'fourteen'"),
-        (("months: 14", "months: -3"), ":9: endocrine_history[0].months: E204 Input should be "
-                                       "greater than or equal to 0"),
-        (("[letrozole]", "[letrozol]"), ":7: endocrine_history[0].agents[0]: E203 'letrozol' is "
-                                        "not allowed (did you mean 'letrozole'?)"),
-        (("menopausal_status", "menopausel_status"), ":3: menopausel_status: E201 unknown field "
-                                                      "'menopausel_status' (did you mean "
-                                                      "'menopausal_status'?)"),
+        (
+            ("months: 14", "months: fourteen"),
+            ":9: endocrine_history[0].months: E204 Input should be a valid integer, got 'fourteen'",
+        ),
+        (
+            ("months: 14", "months: -3"),
+            ":9: endocrine_history[0].months: E204 Input should be greater than or equal to 0",
+        ),
+        (
+            ("[letrozole]", "[letrozol]"),
+            ":7: endocrine_history[0].agents[0]: E203 'letrozol' is "
+            "not allowed (did you mean 'letrozole'?)",
+        ),
+        (
+            ("menopausal_status", "menopausel_status"),
+            ":3: menopausel_status: E201 unknown field "
+            "'menopausel_status' (did you mean "
+            "'menopausal_status'?)",
+        ),
         (("her2: negative", "her2: neg"), ":4: receptors.her2: E203 'neg' is not allowed"),
-        (("ended: progression", "ended: relapse"), ":10: endocrine_history[0].ended: E210 a "
-                                                   "metastatic line cannot end by 'relapse'"),
-        (("extent: visceral}", "extent: visceral, visceral_crisis: yes}"),
-         "disease.visceral_crisis: E204 Input should be a valid boolean"),
+        (
+            ("ended: progression", "ended: relapse"),
+            ":10: endocrine_history[0].ended: E210 a metastatic line cannot end by 'relapse'",
+        ),
+        (
+            ("extent: visceral}", "extent: visceral, visceral_crisis: yes}"),
+            "disease.visceral_crisis: E204 Input should be a valid boolean",
+        ),
     ],
 )
 def test_field_errors(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
@@ -86,8 +100,10 @@ def test_duplicate_key(tmp_path: Path) -> None:
 
 def test_python_object_tag_is_refused(tmp_path: Path) -> None:
     """YAML loading is safe: object tags are refused."""
-    (line,) = _errors(tmp_path, GOOD.replace("label: bad input test",
-                                             "label: !!python/object/apply:os.system [ls]"))
+    (line,) = _errors(
+        tmp_path,
+        GOOD.replace("label: bad input test", "label: !!python/object/apply:os.system [ls]"),
+    )
     assert "tags" in line
 
 
@@ -101,9 +117,11 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 def test_json_profile_with_string_number(tmp_path: Path) -> None:
     """JSON numbers given as strings are refused (the engine would compare them as text)."""
-    text = ('{"label": "x", "sex": "female", "menopausal_status": "post", "receptors": '
-            '{"er": "positive", "pr": "positive", "her2": "negative"}, "disease": '
-            '{"setting": "de_novo", "extent": "visceral"}, "chemotherapy_lines_for_metastatic": "1"}')
+    text = (
+        '{"label": "x", "sex": "female", "menopausal_status": "post", "receptors": '
+        '{"er": "positive", "pr": "positive", "her2": "negative"}, "disease": '
+        '{"setting": "de_novo", "extent": "visceral"}, "chemotherapy_lines_for_metastatic": "1"}'
+    )
     (line,) = _errors(tmp_path, text, "p.json")
     assert "chemotherapy_lines_for_metastatic: E204 Input should be a valid integer" in line
 
@@ -111,8 +129,10 @@ def test_json_profile_with_string_number(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        ("ovarian_suppression: true\n", "ovarian_suppression: E210 applies to pre- or "
-                                        "perimenopausal women"),
+        (
+            "ovarian_suppression: true\n",
+            "ovarian_suppression: E210 applies to pre- or perimenopausal women",
+        ),
         ("chemotherapy_lines_for_metastatic: 1.5\n", "valid integer"),
     ],
 )
@@ -133,7 +153,8 @@ def test_many_problems_are_all_listed(tmp_path: Path) -> None:
 def test_de_novo_with_adjuvant_history(tmp_path: Path) -> None:
     """De novo metastatic disease cannot have adjuvant therapy."""
     text = GOOD.replace("setting: metastatic", "setting: adjuvant").replace(
-        "ended: progression", "ended: relapse")
+        "ended: progression", "ended: relapse"
+    )
     (line,) = _errors(tmp_path, text)
     assert "de novo metastatic disease has no adjuvant therapy" in line
 

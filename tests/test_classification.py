@@ -9,52 +9,67 @@ from tests.conftest import make_profile
 
 
 def _resistance(evaluator: Evaluator, history: list[dict], setting: str = "recurrence") -> str:
-    profile = make_profile(endocrine_history=history,
-                           disease={"setting": setting, "extent": "visceral"})
+    profile = make_profile(
+        endocrine_history=history, disease={"setting": setting, "extent": "visceral"}
+    )
     facts = {f.name: f.value for f in evaluator.evaluate(profile).derived_facts}
     return facts["endocrine_resistance"]
 
 
-@pytest.mark.parametrize(("months", "expected"), [(23, "primary"), (24, "secondary"),
-                                                  (25, "secondary")])
+@pytest.mark.parametrize(
+    ("months", "expected"), [(23, "primary"), (24, "secondary"), (25, "secondary")]
+)
 def test_relapse_on_adjuvant_therapy(evaluator: Evaluator, months: int, expected: str) -> None:
     """Relapse before month 24 of adjuvant therapy is primary; month 24 and later is secondary."""
-    history = [{"agents": ["anastrozole"], "setting": "adjuvant", "months": months,
-                "ended": "relapse"}]
+    history = [
+        {"agents": ["anastrozole"], "setting": "adjuvant", "months": months, "ended": "relapse"}
+    ]
     assert _resistance(evaluator, history) == expected
 
 
 def test_adjuvant_months_are_counted_across_switched_lines(evaluator: Evaluator) -> None:
     """Tamoxifen for 12 months then relapse at month 13 of an AI is month 25 of adjuvant therapy."""
-    history = [{"agents": ["tamoxifen"], "setting": "adjuvant", "months": 12, "ended": "completed"},
-               {"agents": ["exemestane"], "setting": "adjuvant", "months": 13, "ended": "relapse"}]
+    history = [
+        {"agents": ["tamoxifen"], "setting": "adjuvant", "months": 12, "ended": "completed"},
+        {"agents": ["exemestane"], "setting": "adjuvant", "months": 13, "ended": "relapse"},
+    ]
     assert _resistance(evaluator, history) == "secondary"
 
 
-@pytest.mark.parametrize(("months", "expected"), [(5, "primary"), (6, "secondary"),
-                                                  (7, "secondary")])
+@pytest.mark.parametrize(
+    ("months", "expected"), [(5, "primary"), (6, "secondary"), (7, "secondary")]
+)
 def test_progression_on_first_line(evaluator: Evaluator, months: int, expected: str) -> None:
     """Progression within the first 6 months of first-line therapy is primary; 6 is secondary."""
-    history = [{"agents": ["letrozole"], "setting": "metastatic", "months": months,
-                "ended": "progression"}]
+    history = [
+        {"agents": ["letrozole"], "setting": "metastatic", "months": months, "ended": "progression"}
+    ]
     assert _resistance(evaluator, history, setting="de_novo") == expected
 
 
-@pytest.mark.parametrize(("gap", "expected"), [(11, "secondary"), (12, "secondary"),
-                                               (13, "not_resistant")])
+@pytest.mark.parametrize(
+    ("gap", "expected"), [(11, "secondary"), (12, "secondary"), (13, "not_resistant")]
+)
 def test_relapse_after_completing_adjuvant(evaluator: Evaluator, gap: int, expected: str) -> None:
     """Relapse within 12 months (inclusive) of completing adjuvant therapy is secondary."""
-    history = [{"agents": ["letrozole"], "setting": "adjuvant", "months": 60, "ended": "completed",
-                "months_from_end_to_relapse": gap}]
+    history = [
+        {
+            "agents": ["letrozole"],
+            "setting": "adjuvant",
+            "months": 60,
+            "ended": "completed",
+            "months_from_end_to_relapse": gap,
+        }
+    ]
     assert _resistance(evaluator, history) == expected
 
 
 def test_short_second_line_is_not_primary(evaluator: Evaluator) -> None:
     """Only the first metastatic line can show primary resistance by the 6-month criterion."""
-    history = [{"agents": ["letrozole"], "setting": "metastatic", "months": 10,
-                "ended": "progression"},
-               {"agents": ["exemestane"], "setting": "metastatic", "months": 3,
-                "ended": "progression"}]
+    history = [
+        {"agents": ["letrozole"], "setting": "metastatic", "months": 10, "ended": "progression"},
+        {"agents": ["exemestane"], "setting": "metastatic", "months": 3, "ended": "progression"},
+    ]
     assert _resistance(evaluator, history, setting="de_novo") == "secondary"
 
 
@@ -65,7 +80,8 @@ def test_primary_wins_over_secondary_and_both_reasons_are_listed(evaluator: Eval
         endocrine_history=[
             {"agents": ["tamoxifen"], "setting": "adjuvant", "months": 36, "ended": "relapse"},
             {"agents": ["letrozole"], "setting": "metastatic", "months": 4, "ended": "progression"},
-        ])
+        ],
+    )
     result = evaluator.evaluate(profile)
     facts = {(f.name, f.value): f for f in result.derived_facts}
     assert ("endocrine_resistance", "primary") in facts
@@ -92,6 +108,6 @@ def test_hr_negative_is_not_applicable(evaluator: Evaluator) -> None:
     assert [f.severity for f in result.flags] == ["out_of_scope"]
 
 
-def test_month_24_reading_is_stated_in_the_rule(pack) -> None:  # noqa: ANN001
+def test_month_24_reading_is_stated_in_the_rule(pack) -> None:
     """The rule's own statement says how month 24 of adjuvant therapy is read."""
     assert "Month 24 is read as" in pack.rules["ED003"].card.statement

@@ -90,7 +90,9 @@ def test_rules_show_unknown_id_suggests() -> None:
     assert "did you mean" in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("args", [("run",), ("run", "--format", "xml", "profiles/"), ("frobnicate",)])
+@pytest.mark.parametrize(
+    "args", [("run",), ("run", "--format", "xml", "profiles/"), ("frobnicate",)]
+)
 def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
     """Wrong usage is exit code 2."""
     assert cli(*args).returncode == 2
@@ -111,6 +113,11 @@ def test_bad_file_among_good_ones(tmp_path: Path) -> None:
 
 def test_console_script_matches_module_entry() -> None:
     """The package runs with 'python -m endodecide' too."""
-    done = subprocess.run([sys.executable, "-m", "endodecide", "rules", "list"],
-                          capture_output=True, text=True, cwd=ROOT, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "endodecide", "rules", "list"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert done.returncode == 0 and "ED001" in done.stdout

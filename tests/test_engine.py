@@ -47,8 +47,7 @@ def test_more_than_1024_evaluations_on_one_engine(evaluator: Evaluator) -> None:
 
 def test_profile_matching_nothing_is_an_empty_result() -> None:
     """'No rule matched' is an empty result; deleting that session does not crash."""
-    rules = {"r1": {"all": [{"p": {"$and": [{"kind": "patient"}, {"her2": "positive"}]}},
-                            _gate()]}}
+    rules = {"r1": {"all": [{"p": {"$and": [{"kind": "patient"}, {"her2": "positive"}]}}, _gate()]}}
     engine = Engine(_program(rules, {"r1": ActionSpec("r1", ("p", "g"))}))
     for _ in range(50):
         assert engine.evaluate([{"kind": "patient", "her2": "negative"}]).firings == []
@@ -66,7 +65,7 @@ def test_exception_inside_an_action_is_surfaced(monkeypatch: pytest.MonkeyPatch)
 
 def test_actions_take_exactly_one_parameter(evaluator: Evaluator) -> None:
     """Two-parameter actions would be run as asynchronous and never complete."""
-    for action in evaluator.engine._host._actions.values():  # noqa: SLF001
+    for action in evaluator.engine._host._actions.values():
         code = getattr(action, "__code__", None) or action.__func__.__code__
         assert code.co_argcount - hasattr(action, "__self__") == 1
 
@@ -78,17 +77,25 @@ def test_negation_sees_facts_derived_later_in_the_chain() -> None:
         # derives 'contra' through a two-step chain, so it arrives late
         "step": {"all": [{"p": {"kind": "patient"}}, _gate()]},
         "late": {"all": [{"d0": {"$and": [{"kind": "derived"}, {"name": "step"}]}}, _gate()]},
-        "guarded": {"all": [{"p": {"kind": "patient"}}, _gate(1),
-                            {"n0$not": {"$and": [{"kind": "derived"}, {"name": "contra"}]}}]},
+        "guarded": {
+            "all": [
+                {"p": {"kind": "patient"}},
+                _gate(1),
+                {"n0$not": {"$and": [{"kind": "derived"}, {"name": "contra"}]}},
+            ]
+        },
     }
     actions = {
-        "step": ActionSpec("step", ("p", "g"), {"kind": "derived", "name": "step", "value": "x",
-                                                "by": "step"}),
+        "step": ActionSpec(
+            "step", ("p", "g"), {"kind": "derived", "name": "step", "value": "x", "by": "step"}
+        ),
         "late": ActionSpec("late", ("d0", "g"), derive),
         "guarded": ActionSpec("guarded", ("p", "g")),
     }
-    fired = {f.rule_id for f in Engine(_program(rules, actions, strata=1)).evaluate(
-        [{"kind": "patient"}]).firings}
+    fired = {
+        f.rule_id
+        for f in Engine(_program(rules, actions, strata=1)).evaluate([{"kind": "patient"}]).firings
+    }
     assert "late" in fired
     assert "guarded" not in fired
 
@@ -113,16 +120,24 @@ def test_firing_budget_stops_runaway_chains(monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_results_are_in_a_stable_order(evaluator: Evaluator) -> None:
     """The same profile gives byte-identical output every time."""
-    profile = make_profile(endocrine_history=[
-        {"agents": ["letrozole"], "setting": "metastatic", "months": 14, "ended": "progression"},
-        {"agents": ["tamoxifen"], "setting": "metastatic", "months": 8, "ended": "progression"}])
+    profile = make_profile(
+        endocrine_history=[
+            {
+                "agents": ["letrozole"],
+                "setting": "metastatic",
+                "months": 14,
+                "ended": "progression",
+            },
+            {"agents": ["tamoxifen"], "setting": "metastatic", "months": 8, "ended": "progression"},
+        ]
+    )
     first = evaluator.evaluate(profile).model_dump_json()
     assert all(evaluator.evaluate(profile).model_dump_json() == first for _ in range(20))
 
 
 def test_sentinel_rule_is_registered(evaluator: Evaluator) -> None:
     """The always-firing sentinel guarantees an action ran before a session is deleted."""
-    assert DONE_RULE in evaluator.engine._host._actions  # noqa: SLF001
+    assert DONE_RULE in evaluator.engine._host._actions
 
 
 def test_engine_extension_imports() -> None:
@@ -136,8 +151,11 @@ def test_only_engine_imports_durable() -> None:
 
     src = Path(engine_module.__file__).parent
     users = sorted(
-        p.relative_to(src).as_posix() for p in src.rglob("*.py")
-        if any(line.lstrip().startswith(("from durable", "import durable"))
-               for line in p.read_text().splitlines())
+        p.relative_to(src).as_posix()
+        for p in src.rglob("*.py")
+        if any(
+            line.lstrip().startswith(("from durable", "import durable"))
+            for line in p.read_text().splitlines()
+        )
     )
     assert users == ["engine.py"]

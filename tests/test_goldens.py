@@ -8,7 +8,7 @@ from tests.goldens import GOLDEN_DIR, golden_path, profile_files, render_golden
 
 
 @pytest.mark.parametrize("profile", profile_files(), ids=lambda p: p.stem)
-def test_golden(profile) -> None:  # noqa: ANN001
+def test_golden(profile) -> None:
     """The result equals its reviewed golden (regenerate with 'make goldens')."""
     path = golden_path(profile)
     assert path.is_file(), f"no golden for {profile.name}: run 'make goldens' and review it"

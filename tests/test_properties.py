@@ -14,8 +14,9 @@ from endodecide.profile import Profile
 from endodecide.render.text import render_run
 
 profiles = st.builds(random_profile, st.randoms(use_true_random=False))
-SETTINGS = settings(max_examples=300, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+SETTINGS = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 _HER2_DIRECTED = {"ED410", "ED411"}
 

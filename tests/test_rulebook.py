@@ -34,7 +34,7 @@ def _edit(root: Path, rel: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-def test_shipped_pack_loads(pack) -> None:  # noqa: ANN001
+def test_shipped_pack_loads(pack) -> None:
     """The shipped pack passes every check."""
     assert len(pack.rules) >= 25
 
@@ -42,22 +42,54 @@ def test_shipped_pack_loads(pack) -> None:  # noqa: ANN001
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("  - her2 is negative", "  - her2_status is negative",
-         "ED210-everolimus-exemestane-after-nsai.yaml:{line}: when[1]: E414 unknown fact 'her2_status' "
-         "(did you mean 'her2'?)"),
-        ("  - her2 is negative", "  - her2 is negatve",
-         ":{line}: when[1]: E417 'negatve' is not a value of her2 (did you mean 'negative'?)"),
-        ("  - her2 is negative", "  - her2 is at least 2", ":{line}: when[1]: E415 'is at least' does "
-                                                          "not apply to her2"),
-        ("  - her2 is negative", "  - her2 negative", ":{line}: when[1]: E413 cannot read condition"),
-        ("evidence: [bolero-2-pfs, bolero-2-os]", "evidence: [bolero-2-pfs, bolero2-os]",
-         "E422 evidence 'bolero2-os' is not in the catalogue (did you mean 'bolero-2-os'?)"),
-        ("strategy: mtor", "strategy: mtorr", "E421 unknown strategy 'mtorr' (did you mean 'mtor'?)"),
-        ("  - hormone_receptor is positive\n", "", "E425 an option rule must include the condition "
-                                                   "'hormone_receptor is positive'"),
-        ("    status: standard", "    status: standart", ":{line}: then.option.status: E203 'standart' "
-                                                        "is not allowed (did you mean 'standard'?)"),
-        ("    regimen:", "    regimens:", "E201 unknown field 'regimens' (did you mean 'regimen'?)"),
+        (
+            "  - her2 is negative",
+            "  - her2_status is negative",
+            "ED210-everolimus-exemestane-after-nsai.yaml:{line}: when[1]: "
+            "E414 unknown fact 'her2_status' "
+            "(did you mean 'her2'?)",
+        ),
+        (
+            "  - her2 is negative",
+            "  - her2 is negatve",
+            ":{line}: when[1]: E417 'negatve' is not a value of her2 (did you mean 'negative'?)",
+        ),
+        (
+            "  - her2 is negative",
+            "  - her2 is at least 2",
+            ":{line}: when[1]: E415 'is at least' does not apply to her2",
+        ),
+        (
+            "  - her2 is negative",
+            "  - her2 negative",
+            ":{line}: when[1]: E413 cannot read condition",
+        ),
+        (
+            "evidence: [bolero-2-pfs, bolero-2-os]",
+            "evidence: [bolero-2-pfs, bolero2-os]",
+            "E422 evidence 'bolero2-os' is not in the catalogue (did you mean 'bolero-2-os'?)",
+        ),
+        (
+            "strategy: mtor",
+            "strategy: mtorr",
+            "E421 unknown strategy 'mtorr' (did you mean 'mtor'?)",
+        ),
+        (
+            "  - hormone_receptor is positive\n",
+            "",
+            "E425 an option rule must include the condition 'hormone_receptor is positive'",
+        ),
+        (
+            "    status: standard",
+            "    status: standart",
+            ":{line}: then.option.status: E203 'standart' "
+            "is not allowed (did you mean 'standard'?)",
+        ),
+        (
+            "    regimen:",
+            "    regimens:",
+            "E201 unknown field 'regimens' (did you mean 'regimen'?)",
+        ),
         ("id: ED210", "id: ED211", "E420 file should be named ED211-everolimus-exemestane"),
     ],
 )
@@ -74,11 +106,16 @@ def test_seeded_defects(rules_copy: Path, old: str, new: str, expected: str) -> 
 
 def test_example_profile_errors_point_into_the_rule_file(rules_copy: Path) -> None:
     """A broken example profile is reported at its line in the rule file."""
-    _edit(rules_copy, ED210, "{agents: [letrozole], setting: metastatic",
-          "{agents: [letrozol], setting: metastatic")
+    _edit(
+        rules_copy,
+        ED210,
+        "{agents: [letrozole], setting: metastatic",
+        "{agents: [letrozol], setting: metastatic",
+    )
     problems = _problems(rules_copy)
-    assert any("examples.fires[0].endocrine_history[0].agents[0]: E203 'letrozol'" in p
-               for p in problems), problems
+    assert any(
+        "examples.fires[0].endocrine_history[0].agents[0]: E203 'letrozol'" in p for p in problems
+    ), problems
 
 
 def test_duplicate_rule_id(rules_copy: Path) -> None:
@@ -93,12 +130,13 @@ def test_unused_evidence_entry(rules_copy: Path) -> None:
     """A catalogue entry no rule cites is an error at its line in evidence.yaml."""
     catalogue = rules_copy / "evidence.yaml"
     text = catalogue.read_text()
-    entry = text[text.index("  - id: klijn-2001"):text.index("  - id: first")]
+    entry = text[text.index("  - id: klijn-2001") : text.index("  - id: first")]
     catalogue.write_text(text + "\n" + entry.replace("id: klijn-2001", "id: klijn-copy"))
     line = catalogue.read_text().split("  - id: klijn-copy")[0].count("\n") + 1
     problems = _problems(rules_copy)
-    assert problems == [f"{catalogue}:{line}: id: E432 evidence 'klijn-copy' is not cited by any "
-                        "rule"], problems
+    assert problems == [
+        f"{catalogue}:{line}: id: E432 evidence 'klijn-copy' is not cited by any rule"
+    ], problems
 
 
 def test_evidence_without_identifier(rules_copy: Path) -> None:
@@ -125,16 +163,23 @@ def test_derived_fact_nobody_derives(rules_copy: Path) -> None:
 
 def test_negation_cycle(rules_copy: Path) -> None:
     """A rule negating a fact that depends on its own conclusion is refused."""
-    _edit(rules_copy, Path("classification/ED012-endocrine-resistance-none.yaml"),
-          "  - resistance_signal includes none of [primary, secondary]",
-          "  - endocrine_resistance is not primary")
+    _edit(
+        rules_copy,
+        Path("classification/ED012-endocrine-resistance-none.yaml"),
+        "  - resistance_signal includes none of [primary, secondary]",
+        "  - endocrine_resistance is not primary",
+    )
     problems = _problems(rules_copy)
     assert any("E433 negation cycle" in p for p in problems), problems
 
 
 def test_unknown_placeholder_in_reason(rules_copy: Path) -> None:
     """A reason may only name facts bound by the rule's own conditions."""
-    _edit(rules_copy, Path("classification/ED003-primary-resistance-adjuvant.yaml"),
-          "{line.adjuvant_months_total} of", "{line.adjuvant_month_total} of")
+    _edit(
+        rules_copy,
+        Path("classification/ED003-primary-resistance-adjuvant.yaml"),
+        "{line.adjuvant_months_total} of",
+        "{line.adjuvant_month_total} of",
+    )
     problems = _problems(rules_copy)
     assert any("unknown placeholder {line.adjuvant_month_total}" in p for p in problems), problems

@@ -11,7 +11,8 @@ from tests.conftest import RULES
 _PACK = load_rulebook(RULES)
 _CASES = [
     pytest.param(rule.id, index, id=f"{rule.id}-{'fires' if ex.fires else 'quiet'}-{index}")
-    for rule in _PACK.rules.values() for index, ex in enumerate(rule.examples)
+    for rule in _PACK.rules.values()
+    for index, ex in enumerate(rule.examples)
 ]
 
 

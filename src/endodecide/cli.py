@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,20 +21,21 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-rules_app = typer.Typer(help="Read the rule pack: list rules, show one rule's card.",
-                        no_args_is_help=True)
+rules_app = typer.Typer(
+    help="Read the rule pack: list rules, show one rule's card.", no_args_is_help=True
+)
 app.add_typer(rules_app, name="rules")
 
 EXIT_INVALID = 1
 EXIT_INTERNAL = 3
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
 
 
-class SchemaKind(str, Enum):
+class SchemaKind(StrEnum):
     profile = "profile"
     result = "result"
 
@@ -52,7 +53,7 @@ def _fail(problems: list[Problem] | list[str], code: int = EXIT_INVALID) -> None
     raise typer.Exit(code)
 
 
-def _pack(rules: Path | None):  # noqa: ANN202 - RulePack is imported lazily
+def _pack(rules: Path | None):
     from endodecide.rulebook import default_rules_dir, load_rulebook
 
     return load_rulebook(rules or default_rules_dir())
@@ -78,8 +79,12 @@ def run(
     results = [evaluator.evaluate(item.profile, item.source) for item in loaded]
     info = pack_info(pack)
     if output is OutputFormat.json:
-        document = RunOutput(disclaimer=DISCLAIMER, rule_pack=info, results=results,
-                             errors=[ProblemOut(**p.to_dict()) for p in problems])
+        document = RunOutput(
+            disclaimer=DISCLAIMER,
+            rule_pack=info,
+            results=results,
+            errors=[ProblemOut(**p.to_dict()) for p in problems],
+        )
         sys.stdout.write(document.model_dump_json(indent=2) + "\n")
     elif results:
         sys.stdout.write(render_run(info, results))
@@ -126,13 +131,15 @@ def rules_list(rules: RulesDir = None) -> None:
 
     pack = _pack(rules)
     sys.stdout.write(render_rule_list(pack))
-    typer.echo(f"\n{len(pack.rules)} rules in {pack.manifest.name} {pack.manifest.version}. "
-               f"{DISCLAIMER}")
+    typer.echo(
+        f"\n{len(pack.rules)} rules in {pack.manifest.name} {pack.manifest.version}. {DISCLAIMER}"
+    )
 
 
 @rules_app.command("show")
-def rules_show(rule_id: Annotated[str, typer.Argument(help="A rule id such as ED210.")],
-               rules: RulesDir = None) -> None:
+def rules_show(
+    rule_id: Annotated[str, typer.Argument(help="A rule id such as ED210.")], rules: RulesDir = None
+) -> None:
     """Print one rule's card: statement, conditions, options, evidence, examples, review."""
     from endodecide.render.card import render_card
     from endodecide.validation import did_you_mean

@@ -14,6 +14,7 @@ Traps of durable_rules 2.0.28 handled here (see shared/domain/durable-rules-note
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 from collections.abc import Callable, Iterable
@@ -107,10 +108,9 @@ class Engine:
         return run
 
     def _assert(self, fact: dict[str, Any]) -> None:
-        try:
+        # MessageNotHandledException: no rule looks at this fact, so there is nothing to do.
+        with contextlib.suppress(durable_engine.MessageNotHandledException):
             self._host.assert_fact(self.program.ruleset, fact)
-        except durable_engine.MessageNotHandledException:
-            pass  # no rule looks at this fact: nothing to do
 
     def _action(self, spec: ActionSpec) -> Callable[[Any], None]:
         """A one-parameter closure per rule (two parameters would make it asynchronous)."""
@@ -142,4 +142,4 @@ class Engine:
     @staticmethod
     def _done(c: Any) -> None:
         """The sentinel: guarantees an action ran before the session is deleted."""
-        return None
+        return

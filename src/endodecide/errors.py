@@ -1,10 +1,10 @@
 """The exception tree, caught once at the CLI edge.
 
-    EndodecideError
-    ├── InputError          bad profile or rule-pack files; carries one Problem per defect
-    │   ├── ProfileError    a profile file is unreadable or invalid
-    │   └── RulebookError   the rule pack or evidence catalogue is invalid
-    └── EvaluationError     the engine failed while evaluating a valid profile (a bug, not bad input)
+EndodecideError
+├── InputError          bad profile or rule-pack files; carries one Problem per defect
+│   ├── ProfileError    a profile file is unreadable or invalid
+│   └── RulebookError   the rule pack or evidence catalogue is invalid
+└── EvaluationError     the engine failed while evaluating a valid profile (a bug, not bad input)
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The pipeline for one profile: facts → engine → derived facts, flags and options with citations."""
+"""The pipeline for one profile: facts → engine → derived facts, flags, options with citations."""
 
 from __future__ import annotations
 
@@ -32,8 +32,13 @@ _SEVERITY_ORDER = {"out_of_scope": 0, "warning": 1, "info": 2}
 
 def pack_info(pack: RulePack) -> PackInfo:
     m = pack.manifest
-    return PackInfo(name=m.name, title=m.title, version=m.version,
-                    evidence_as_of=m.evidence_as_of, fingerprint=pack.fingerprint)
+    return PackInfo(
+        name=m.name,
+        title=m.title,
+        version=m.version,
+        evidence_as_of=m.evidence_as_of,
+        fingerprint=pack.fingerprint,
+    )
 
 
 class Evaluator:
@@ -43,9 +48,18 @@ class Evaluator:
         self.pack = pack
         self.engine = Engine(pack.program)
         self._citations = {
-            entry_id: Citation(id=e.id, short_name=e.short_name, citation=e.citation, pmid=e.pmid,
-                               doi=e.doi, url=e.url, design=e.design, n=e.n, result=e.result,
-                               primary_endpoint_met=e.primary_endpoint_met)
+            entry_id: Citation(
+                id=e.id,
+                short_name=e.short_name,
+                citation=e.citation,
+                pmid=e.pmid,
+                doi=e.doi,
+                url=e.url,
+                design=e.design,
+                n=e.n,
+                result=e.result,
+                primary_endpoint_met=e.primary_endpoint_met,
+            )
             for entry_id, e in pack.catalogue.entries.items()
         }
 
@@ -69,16 +83,27 @@ class Evaluator:
             if then.option is not None:
                 options.append(self._option(rule_id, by_rule[rule_id], reasons))
             elif then.flag is not None:
-                flags.append(Flag(rule=rule_id, title=rule.card.title,
-                                  severity=then.flag.severity, message=then.flag.message,
-                                  evidence=self._cite(rule.card.evidence)))
-        options.sort(key=lambda o: (_STATUS_ORDER[o.status], self.pack.strategy_rank(o.strategy),
-                                    o.rule))
+                flags.append(
+                    Flag(
+                        rule=rule_id,
+                        title=rule.card.title,
+                        severity=then.flag.severity,
+                        message=then.flag.message,
+                        evidence=self._cite(rule.card.evidence),
+                    )
+                )
+        options.sort(
+            key=lambda o: (_STATUS_ORDER[o.status], self.pack.strategy_rank(o.strategy), o.rule)
+        )
         flags.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.rule))
         return ProfileResult(
-            source=source, label=profile.label, teaching_note=profile.teaching_note,
-            summary=summarise(profile), derived_facts=self._derived(evaluation, reasons),
-            flags=flags, options=options,
+            source=source,
+            label=profile.label,
+            teaching_note=profile.teaching_note,
+            summary=summarise(profile),
+            derived_facts=self._derived(evaluation, reasons),
+            flags=flags,
+            options=options,
         )
 
     def _cite(self, ids: list[str]) -> list[Citation]:
@@ -93,12 +118,14 @@ class Evaluator:
                 continue
             line = firing.facts.get(LINE, {}).get("index", -1)
             text = _render(derive.reason, firing.facts)
-            found.setdefault((derive.fact, derive.value, line), Reason(rule=firing.rule_id,
-                                                                        text=text))
+            found.setdefault(
+                (derive.fact, derive.value, line), Reason(rule=firing.rule_id, text=text)
+            )
         return found
 
-    def _derived(self, evaluation: Evaluation,
-                 reasons: dict[tuple[str, str, int], Reason]) -> list[DerivedFact]:
+    def _derived(
+        self, evaluation: Evaluation, reasons: dict[tuple[str, str, int], Reason]
+    ) -> list[DerivedFact]:
         grouped: dict[tuple[str, str], list[Reason]] = defaultdict(list)
         for fact in evaluation.derived:
             key = (fact["name"], fact["value"], fact["line"])
@@ -107,15 +134,23 @@ class Evaluator:
                 grouped[key[:2]].append(reason)
         order = list(VOCABULARY)
         facts = []
-        for (name, value), because in sorted(grouped.items(),
-                                             key=lambda kv: (order.index(kv[0][0]), kv[0][1])):
-            facts.append(DerivedFact(name=name, label=VOCABULARY[name].label, value=value,
-                                     value_label=describe_value(value),
-                                     because=sorted(because, key=lambda r: (r.rule, r.text))))
+        for (name, value), because in sorted(
+            grouped.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1])
+        ):
+            facts.append(
+                DerivedFact(
+                    name=name,
+                    label=VOCABULARY[name].label,
+                    value=value,
+                    value_label=describe_value(value),
+                    because=sorted(because, key=lambda r: (r.rule, r.text)),
+                )
+            )
         return facts
 
-    def _option(self, rule_id: str, firings: list[Firing],
-                reasons: dict[tuple[str, str, int], Reason]) -> Option:
+    def _option(
+        self, rule_id: str, firings: list[Firing], reasons: dict[tuple[str, str, int], Reason]
+    ) -> Option:
         rule = self.pack.rules[rule_id]
         spec = rule.card.then.option
         assert spec is not None
@@ -128,9 +163,14 @@ class Evaluator:
                         based_on.append(reason)
         strategy = self.pack.strategy(rule.card.strategy)
         return Option(
-            rule=rule_id, title=rule.card.title, strategy=strategy.id,
-            strategy_title=strategy.title, regimen=spec.regimen, mechanism=spec.mechanism,
-            status=spec.status, cautions=list(spec.cautions),
+            rule=rule_id,
+            title=rule.card.title,
+            strategy=strategy.id,
+            strategy_title=strategy.title,
+            regimen=spec.regimen,
+            mechanism=spec.mechanism,
+            status=spec.status,
+            cautions=list(spec.cautions),
             evidence=self._cite(rule.card.evidence),
             matched_conditions=[plain_words(item) for item in rule.when],
             based_on=sorted(based_on, key=lambda r: (r.rule, r.text)),

@@ -80,8 +80,11 @@ def load_catalogue(path: Path) -> Catalogue | list[Problem]:
         if isinstance(result, list):
             problems.extend(result)
         elif result.id in entries:
-            problems.append(doc.problem(("evidence", index, "id"),
-                                        f"duplicate evidence id '{result.id}'", "E301"))
+            problems.append(
+                doc.problem(
+                    ("evidence", index, "id"), f"duplicate evidence id '{result.id}'", "E301"
+                )
+            )
         else:
             entries[result.id] = result
             lines[result.id] = doc.line_of(("evidence", index)) or 0

@@ -96,19 +96,35 @@ _RECEPTOR = ("positive", "negative")
 _SPECS = (
     # -- the profile ----------------------------------------------------------------------
     _enum("sex", "patient", "sex", ("female", "male")),
-    _enum("menopausal_status", "patient", "menopausal status", ("pre", "peri", "post"),
-          optional=True, description="Absent for men."),
+    _enum(
+        "menopausal_status",
+        "patient",
+        "menopausal status",
+        ("pre", "peri", "post"),
+        optional=True,
+        description="Absent for men.",
+    ),
     FactSpec("ovarian_suppression", "patient", "bool", "currently on ovarian function suppression"),
     _enum("er", "patient", "oestrogen-receptor status", _RECEPTOR),
     _enum("pr", "patient", "progesterone-receptor status", _RECEPTOR),
     _enum("her2", "patient", "HER2 status", ("positive", "negative", "unknown")),
     _enum("disease_setting", "patient", "disease setting", ("de_novo", "recurrence")),
-    _enum("disease_extent", "patient", "extent of disease", ("visceral", "non_visceral", "bone_only")),
+    _enum(
+        "disease_extent", "patient", "extent of disease", ("visceral", "non_visceral", "bone_only")
+    ),
     FactSpec("visceral_crisis", "patient", "bool", "visceral crisis"),
-    FactSpec("chemotherapy_lines", "patient", "number", "lines of chemotherapy for metastatic disease"),
-    FactSpec("adjuvant_endocrine_lines", "patient", "number", "lines of adjuvant endocrine therapy"),
-    FactSpec("metastatic_endocrine_lines", "patient", "number",
-             "lines of endocrine therapy for metastatic disease"),
+    FactSpec(
+        "chemotherapy_lines", "patient", "number", "lines of chemotherapy for metastatic disease"
+    ),
+    FactSpec(
+        "adjuvant_endocrine_lines", "patient", "number", "lines of adjuvant endocrine therapy"
+    ),
+    FactSpec(
+        "metastatic_endocrine_lines",
+        "patient",
+        "number",
+        "lines of endocrine therapy for metastatic disease",
+    ),
     _enum("pik3ca", "patient", "PIK3CA mutation status", _MARKER),
     _enum("esr1", "patient", "ESR1 mutation status", _MARKER),
     _enum("akt1", "patient", "AKT1 mutation status", _MARKER),
@@ -117,28 +133,62 @@ _SPECS = (
     _enum("line.setting", "line", "setting of the line", ("adjuvant", "metastatic")),
     FactSpec("line.agents", "line", "list", "agents of the line", AGENT_NAMES),
     FactSpec("line.months", "line", "number", "months on the line", unit="months"),
-    _enum("line.ended", "line", "how the line ended",
-          ("completed", "relapse", "progression", "toxicity")),
-    FactSpec("line.months_from_end_to_relapse", "line", "number",
-             "months from the end of adjuvant therapy to relapse", unit="months", optional=True),
-    FactSpec("line.adjuvant_months_total", "line", "number",
-             "months of adjuvant endocrine therapy up to the end of this line", unit="months",
-             optional=True, description="Adjuvant lines only: this line plus earlier adjuvant lines."),
-    FactSpec("line.metastatic_line_number", "line", "number",
-             "number of the metastatic line (1 = first line)", optional=True),
-    FactSpec("line.fulvestrant_dose_mg", "line", "number", "fulvestrant dose", unit="mg",
-             optional=True),
+    _enum(
+        "line.ended",
+        "line",
+        "how the line ended",
+        ("completed", "relapse", "progression", "toxicity"),
+    ),
+    FactSpec(
+        "line.months_from_end_to_relapse",
+        "line",
+        "number",
+        "months from the end of adjuvant therapy to relapse",
+        unit="months",
+        optional=True,
+    ),
+    FactSpec(
+        "line.adjuvant_months_total",
+        "line",
+        "number",
+        "months of adjuvant endocrine therapy up to the end of this line",
+        unit="months",
+        optional=True,
+        description="Adjuvant lines only: this line plus earlier adjuvant lines.",
+    ),
+    FactSpec(
+        "line.metastatic_line_number",
+        "line",
+        "number",
+        "number of the metastatic line (1 = first line)",
+        optional=True,
+    ),
+    FactSpec(
+        "line.fulvestrant_dose_mg", "line", "number", "fulvestrant dose", unit="mg", optional=True
+    ),
     # -- derived by the rule pack ----------------------------------------------------------
     _enum("hormone_receptor", "derived", "hormone-receptor status", _RECEPTOR),
-    _enum("resistance_signal", "derived", "endocrine-resistance findings (ABC2)",
-          ("primary", "secondary", "sensitive"), multi=True,
-          description="One finding per line of therapy that meets an ABC2 criterion."),
-    _enum("endocrine_resistance", "derived", "endocrine resistance (ESO-ESMO ABC2)",
-          ("primary", "secondary", "not_resistant", "not_applicable")),
-    _enum("progressed_on", "derived", "progressed on or relapsed after",
-          DRUG_CLASSES, multi=True),
-    _enum("treatment_line", "derived", "line of endocrine therapy now to be chosen",
-          ("first", "second", "third_or_later")),
+    _enum(
+        "resistance_signal",
+        "derived",
+        "endocrine-resistance findings (ABC2)",
+        ("primary", "secondary", "sensitive"),
+        multi=True,
+        description="One finding per line of therapy that meets an ABC2 criterion.",
+    ),
+    _enum(
+        "endocrine_resistance",
+        "derived",
+        "endocrine resistance (ESO-ESMO ABC2)",
+        ("primary", "secondary", "not_resistant", "not_applicable"),
+    ),
+    _enum("progressed_on", "derived", "progressed on or relapsed after", DRUG_CLASSES, multi=True),
+    _enum(
+        "treatment_line",
+        "derived",
+        "line of endocrine therapy now to be chosen",
+        ("first", "second", "third_or_later"),
+    ),
 )
 
 VOCABULARY: dict[str, FactSpec] = {spec.name: spec for spec in _SPECS}

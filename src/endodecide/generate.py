@@ -10,9 +10,17 @@ from endodecide.profile import Profile, consistency_problems
 __all__ = ["random_profile", "random_profile_data"]
 
 _AI_OR_SERM = ["tamoxifen", "anastrozole", "letrozole", "exemestane"]
-_METASTATIC = [["letrozole"], ["anastrozole"], ["exemestane"], ["tamoxifen"],
-               ["fulvestrant"], ["exemestane", "everolimus"], ["anastrozole", "trastuzumab"],
-               ["megestrol"], ["estradiol"]]
+_METASTATIC = [
+    ["letrozole"],
+    ["anastrozole"],
+    ["exemestane"],
+    ["tamoxifen"],
+    ["fulvestrant"],
+    ["exemestane", "everolimus"],
+    ["anastrozole", "trastuzumab"],
+    ["megestrol"],
+    ["estradiol"],
+]
 _THRESHOLD_MONTHS = [0, 1, 5, 6, 7, 11, 12, 13, 23, 24, 25, 36, 60]
 
 
@@ -27,15 +35,21 @@ def random_profile_data(rng: random.Random) -> dict[str, Any]:
     data: dict[str, Any] = {
         "label": f"Generated profile {rng.randint(0, 10**9)}",
         "sex": sex,
-        "receptors": {"er": rng.choice(["positive", "positive", "negative"]),
-                      "pr": rng.choice(["positive", "negative"]),
-                      "her2": rng.choice(["positive", "negative", "negative", "unknown"])},
-        "disease": {"setting": setting,
-                    "extent": rng.choice(["visceral", "non_visceral", "bone_only"]),
-                    "visceral_crisis": rng.random() < 0.1},
+        "receptors": {
+            "er": rng.choice(["positive", "positive", "negative"]),
+            "pr": rng.choice(["positive", "negative"]),
+            "her2": rng.choice(["positive", "negative", "negative", "unknown"]),
+        },
+        "disease": {
+            "setting": setting,
+            "extent": rng.choice(["visceral", "non_visceral", "bone_only"]),
+            "visceral_crisis": rng.random() < 0.1,
+        },
         "chemotherapy_lines_for_metastatic": rng.choice([0, 0, 0, 1, 2]),
-        "biomarkers": {"pik3ca": rng.choice(["mutated", "wild_type", "unknown"]),
-                       "esr1": rng.choice(["mutated", "wild_type", "unknown"])},
+        "biomarkers": {
+            "pik3ca": rng.choice(["mutated", "wild_type", "unknown"]),
+            "esr1": rng.choice(["mutated", "wild_type", "unknown"]),
+        },
     }
     if sex == "female":
         data["menopausal_status"] = rng.choice(["pre", "peri", "post", "post", "post"])
@@ -43,19 +57,28 @@ def random_profile_data(rng: random.Random) -> dict[str, Any]:
             data["ovarian_suppression"] = True
     history: list[dict[str, Any]] = []
     if setting == "recurrence":
-        for position in range(rng.choice([0, 1, 1, 2])):
-            history.append({"agents": [rng.choice(_AI_OR_SERM)], "setting": "adjuvant",
-                            "months": _months(rng), "ended": "completed"})
+        for _ in range(rng.choice([0, 1, 1, 2])):
+            history.append(
+                {
+                    "agents": [rng.choice(_AI_OR_SERM)],
+                    "setting": "adjuvant",
+                    "months": _months(rng),
+                    "ended": "completed",
+                }
+            )
         if history:
             last = history[-1]
             last["ended"] = rng.choice(["completed", "relapse", "toxicity"])
-            if last["ended"] == "completed" or (last["ended"] == "toxicity" and rng.random() < .5):
+            if last["ended"] == "completed" or (last["ended"] == "toxicity" and rng.random() < 0.5):
                 last["months_from_end_to_relapse"] = _months(rng)
     for _ in range(rng.choice([0, 0, 1, 1, 2, 3])):
         agents = list(rng.choice(_METASTATIC))
-        line: dict[str, Any] = {"agents": agents, "setting": "metastatic",
-                                "months": _months(rng),
-                                "ended": rng.choice(["progression", "progression", "toxicity"])}
+        line: dict[str, Any] = {
+            "agents": agents,
+            "setting": "metastatic",
+            "months": _months(rng),
+            "ended": rng.choice(["progression", "progression", "toxicity"]),
+        }
         if "fulvestrant" in agents:
             line["fulvestrant_dose_mg"] = rng.choice([250, 500])
         history.append(line)

@@ -82,7 +82,7 @@ class Disease(_Strict):
     """How the metastatic disease presented and where it is."""
 
     setting: Literal["de_novo", "recurrence"] = Field(
-        description="de_novo: metastatic at diagnosis; recurrence: after treatment of early disease."
+        description="de_novo: metastatic at diagnosis; recurrence: after early disease."
     )
     extent: Literal["visceral", "non_visceral", "bone_only"]
     visceral_crisis: bool = False
@@ -154,17 +154,28 @@ def consistency_problems(profile: Profile) -> list[tuple[Loc, str]]:
     adjuvant = [i for i, line in enumerate(history) if line.setting == "adjuvant"]
     if adjuvant and profile.disease.setting == "de_novo":
         found.append(
-            (("endocrine_history", adjuvant[0], "setting"),
-             "de novo metastatic disease has no adjuvant therapy (use disease.setting: recurrence)")
+            (
+                ("endocrine_history", adjuvant[0], "setting"),
+                "de novo metastatic disease has no adjuvant therapy "
+                "(use disease.setting: recurrence)",
+            )
         )
     if adjuvant and adjuvant[-1] != len(adjuvant) - 1:
         found.append(
-            (("endocrine_history", adjuvant[-1], "setting"),
-             "adjuvant lines must come before metastatic lines")
+            (
+                ("endocrine_history", adjuvant[-1], "setting"),
+                "adjuvant lines must come before metastatic lines",
+            )
         )
     for index, line in enumerate(history):
-        found.extend(_line_problems(index, line, is_last_adjuvant=bool(adjuvant) and index == adjuvant[-1],
-                                    recurrence=profile.disease.setting == "recurrence"))
+        found.extend(
+            _line_problems(
+                index,
+                line,
+                is_last_adjuvant=bool(adjuvant) and index == adjuvant[-1],
+                recurrence=profile.disease.setting == "recurrence",
+            )
+        )
     return found
 
 
@@ -177,32 +188,43 @@ def _line_problems(
         found.append(((*here, "agents"), "an agent is listed twice"))
     if not ENDOCRINE_AGENTS.intersection(line.agents):
         found.append(
-            ((*here, "agents"),
-             "an endocrine therapy line needs at least one endocrine agent: "
-             + ", ".join(sorted(ENDOCRINE_AGENTS)))
+            (
+                (*here, "agents"),
+                "an endocrine therapy line needs at least one endocrine agent: "
+                + ", ".join(sorted(ENDOCRINE_AGENTS)),
+            )
         )
     if line.setting == "metastatic" and line.ended in {"relapse", "completed"}:
         found.append(
-            ((*here, "ended"),
-             f"a metastatic line cannot end by '{line.ended}'; allowed: progression, toxicity")
+            (
+                (*here, "ended"),
+                f"a metastatic line cannot end by '{line.ended}'; allowed: progression, toxicity",
+            )
         )
     if line.setting == "adjuvant" and line.ended == "progression":
         found.append(
-            ((*here, "ended"),
-             "an adjuvant line cannot end by 'progression'; allowed: completed, relapse, toxicity")
+            (
+                (*here, "ended"),
+                "an adjuvant line cannot end by 'progression'; "
+                "allowed: completed, relapse, toxicity",
+            )
         )
     if line.setting == "adjuvant" and line.ended == "relapse" and not is_last_adjuvant:
         found.append(((*here, "ended"), "only the last adjuvant line can end by relapse"))
     has_gap = line.months_from_end_to_relapse is not None
     if has_gap and not (is_last_adjuvant and line.ended in {"completed", "toxicity"}):
         found.append(
-            ((*here, "months_from_end_to_relapse"),
-             "only for the last adjuvant line, when it was completed or stopped for toxicity")
+            (
+                (*here, "months_from_end_to_relapse"),
+                "only for the last adjuvant line, when it was completed or stopped for toxicity",
+            )
         )
     if not has_gap and is_last_adjuvant and recurrence and line.ended == "completed":
         found.append(
-            ((*here, "months_from_end_to_relapse"),
-             "required: months from completing adjuvant therapy to relapse")
+            (
+                (*here, "months_from_end_to_relapse"),
+                "required: months from completing adjuvant therapy to relapse",
+            )
         )
     if ("fulvestrant" in line.agents) != (line.fulvestrant_dose_mg is not None):
         message = (
@@ -230,7 +252,9 @@ def profile_from_data(doc: Document, data: object, base: Loc = ()) -> Profile | 
     result = validate_model(doc, Profile, data, base)
     if isinstance(result, list):
         return result
-    problems = [doc.problem((*base, *loc), message, "E210") for loc, message in consistency_problems(result)]
+    problems = [
+        doc.problem((*base, *loc), message, "E210") for loc, message in consistency_problems(result)
+    ]
     return problems or result
 
 
@@ -253,7 +277,9 @@ def collect_profile_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
             if not found:
-                problems.append(Problem(str(path), None, "", "no .yaml, .yml or .json files here", "E106"))
+                problems.append(
+                    Problem(str(path), None, "", "no .yaml, .yml or .json files here", "E106")
+                )
             files.extend(found)
         elif path.is_file():
             files.append(path)

@@ -18,8 +18,9 @@ _ENDINGS = {
 def describe_line(line: TherapyLine) -> str:
     """``letrozole for metastatic disease, 14 months, progression``."""
     agents = " + ".join(
-        f"fulvestrant {line.fulvestrant_dose_mg} mg" if agent == "fulvestrant" else
-        agent.replace("_", " ")
+        f"fulvestrant {line.fulvestrant_dose_mg} mg"
+        if agent == "fulvestrant"
+        else agent.replace("_", " ")
         for agent in line.agents
     )
     where = "adjuvant" if line.setting == "adjuvant" else "for metastatic disease"
@@ -30,7 +31,11 @@ def describe_line(line: TherapyLine) -> str:
 
 
 def summarise(profile: Profile) -> str:
-    who = "Man" if profile.sex == "male" else f"{describe_value(profile.menopausal_status).capitalize()} woman"
+    who = (
+        "Man"
+        if profile.sex == "male"
+        else f"{describe_value(profile.menopausal_status).capitalize()} woman"
+    )
     if profile.ovarian_suppression:
         who += " on ovarian function suppression"
     r = profile.receptors
@@ -47,10 +52,15 @@ def summarise(profile: Profile) -> str:
         history = "none"
     parts = [f"{who}; {receptors}; {disease}.", f"Endocrine therapy: {history}."]
     if profile.chemotherapy_lines_for_metastatic:
-        parts.append(f"Chemotherapy lines for metastatic disease: "
-                     f"{profile.chemotherapy_lines_for_metastatic}.")
+        parts.append(
+            f"Chemotherapy lines for metastatic disease: "
+            f"{profile.chemotherapy_lines_for_metastatic}."
+        )
     markers = {k: v for k, v in profile.biomarkers.model_dump().items() if v != "unknown"}
     if markers:
-        parts.append("Biomarkers: " + ", ".join(f"{k.upper()} {describe_value(v)}"
-                                                for k, v in sorted(markers.items())) + ".")
+        parts.append(
+            "Biomarkers: "
+            + ", ".join(f"{k.upper()} {describe_value(v)}" for k, v in sorted(markers.items()))
+            + "."
+        )
     return " ".join(parts)

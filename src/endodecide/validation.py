@@ -91,9 +91,7 @@ def _is_union_tag(part: object) -> bool:
     )
 
 
-def validate_model(
-    doc: Document, model: type[M], data: Any, base: Loc = ()
-) -> M | list[Problem]:
+def validate_model(doc: Document, model: type[M], data: Any, base: Loc = ()) -> M | list[Problem]:
     """Validate ``data`` (part of ``doc`` found at ``base``) into ``model``, or return problems."""
     try:
         return model.model_validate(data)

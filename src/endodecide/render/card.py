@@ -13,18 +13,28 @@ def render_rule_list(pack: RulePack) -> str:
     rows = [f"{'ID':<6} {'KIND':<7} {'STRATEGY':<19} {'STATUS':<16} TITLE"]
     for rule in pack.rules.values():
         option = rule.card.then.option
-        status = option.status if option else (rule.card.then.flag.severity
-                                                if rule.card.then.flag else "-")
-        rows.append(f"{rule.id:<6} {rule.kind:<7} {rule.card.strategy:<19} {status:<16} "
-                    f"{rule.card.title}")
+        status = (
+            option.status
+            if option
+            else (rule.card.then.flag.severity if rule.card.then.flag else "-")
+        )
+        rows.append(
+            f"{rule.id:<6} {rule.kind:<7} {rule.card.strategy:<19} {status:<16} {rule.card.title}"
+        )
     return "\n".join(rows) + "\n"
 
 
 def render_card(pack: RulePack, rule: Rule) -> str:
     card = rule.card
-    lines = [f"{card.id} {card.slug} - {card.title}", f"  file: {rule.source}:{rule.line}",
-             f"  strategy: {pack.strategy(card.strategy).title}", "", wrap(card.statement, "  "),
-             "", "  When:"]
+    lines = [
+        f"{card.id} {card.slug} - {card.title}",
+        f"  file: {rule.source}:{rule.line}",
+        f"  strategy: {pack.strategy(card.strategy).title}",
+        "",
+        wrap(card.statement, "  "),
+        "",
+        "  When:",
+    ]
     lines += [wrap(plain_words(item), "      ", "    - ") for item in rule.when]
     then = card.then
     lines += ["", "  Then:"]
@@ -38,8 +48,9 @@ def render_card(pack: RulePack, rule: Rule) -> str:
     lines += ["", "  Evidence:"]
     for ref in card.evidence:
         entry = pack.catalogue.entries[ref]
-        lines.append(wrap(f"{entry.short_name} ({entry.identifiers}): {entry.result}",
-                          "      ", "    - "))
+        lines.append(
+            wrap(f"{entry.short_name} ({entry.identifiers}): {entry.result}", "      ", "    - ")
+        )
     if card.known_limits:
         lines += ["", "  Known limits:"] + [wrap(x, "      ", "    - ") for x in card.known_limits]
     lines += ["", "  Examples:"]
@@ -47,6 +58,9 @@ def render_card(pack: RulePack, rule: Rule) -> str:
         verdict = "fires on" if example.fires else "does not fire on"
         lines.append(f"    - {verdict}: {example.profile.label}")
     review = card.review
-    lines += ["", f"  Review: {review.status}"
-              + (f" by {review.reviewer_role} on {review.date}" if review.reviewer_role else "")]
+    lines += [
+        "",
+        f"  Review: {review.status}"
+        + (f" by {review.reviewer_role} on {review.date}" if review.reviewer_role else ""),
+    ]
     return "\n".join(lines) + "\n"

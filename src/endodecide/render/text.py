@@ -18,8 +18,9 @@ _STATUS_HEADINGS = {
 
 
 def wrap(text: str, indent: str = "", first: str | None = None) -> str:
-    return textwrap.fill(" ".join(text.split()), WIDTH, initial_indent=first or indent,
-                         subsequent_indent=indent)
+    return textwrap.fill(
+        " ".join(text.split()), WIDTH, initial_indent=first or indent, subsequent_indent=indent
+    )
 
 
 def _citation(c: Citation) -> list[str]:
@@ -31,15 +32,20 @@ def _citation(c: Citation) -> list[str]:
 
 
 def _ids(c: Citation) -> str:
-    return "; ".join(part for part in (f"PMID {c.pmid}" if c.pmid else "",
-                                       f"doi:{c.doi}" if c.doi else "") if part)
+    return "; ".join(
+        part
+        for part in (f"PMID {c.pmid}" if c.pmid else "", f"doi:{c.doi}" if c.doi else "")
+        if part
+    )
 
 
 def _option(o: Option) -> list[str]:
-    lines = [wrap(f"{o.title}  [{o.rule}, {o.strategy_title}]", "      ", "  * "),
-             wrap(f"Regimen: {o.regimen}", "      ", "    "),
-             wrap(f"Mechanism: {o.mechanism}", "      ", "    "),
-             wrap("Matched: " + "; ".join(o.matched_conditions), "      ", "    ")]
+    lines = [
+        wrap(f"{o.title}  [{o.rule}, {o.strategy_title}]", "      ", "  * "),
+        wrap(f"Regimen: {o.regimen}", "      ", "    "),
+        wrap(f"Mechanism: {o.mechanism}", "      ", "    "),
+        wrap("Matched: " + "; ".join(o.matched_conditions), "      ", "    "),
+    ]
     for caution in o.cautions:
         lines.append(wrap(f"Caution: {caution}", "      ", "    "))
     lines.append("    Evidence:")
@@ -49,8 +55,12 @@ def _option(o: Option) -> list[str]:
 
 
 def render_profile(result: ProfileResult) -> str:
-    lines = ["=" * WIDTH, wrap(f"{result.label}   ({result.source})"), "=" * WIDTH,
-             wrap(result.summary)]
+    lines = [
+        "=" * WIDTH,
+        wrap(f"{result.label}   ({result.source})"),
+        "=" * WIDTH,
+        wrap(result.summary),
+    ]
     if result.teaching_note:
         lines.append(wrap(f"Teaching note: {result.teaching_note}"))
     lines += ["", "Derived facts"]
@@ -70,15 +80,25 @@ def render_profile(result: ProfileResult) -> str:
             for option in chosen:
                 lines += _option(option)
     if not result.options:
-        lines += ["", "Options", "  (none: see the flags above)" if result.flags else
-                  "  (no rule of this pack proposes an option for this profile)"]
+        lines += [
+            "",
+            "Options",
+            "  (none: see the flags above)"
+            if result.flags
+            else "  (no rule of this pack proposes an option for this profile)",
+        ]
     return "\n".join(lines)
 
 
 def render_run(pack: PackInfo, results: list[ProfileResult]) -> str:
-    head = [wrap(DISCLAIMER), "",
-            wrap(f"Rule pack: {pack.title} - {pack.name} {pack.version}, evidence as of "
-                 f"{pack.evidence_as_of} (fingerprint {pack.fingerprint})")]
+    head = [
+        wrap(DISCLAIMER),
+        "",
+        wrap(
+            f"Rule pack: {pack.title} - {pack.name} {pack.version}, evidence as of "
+            f"{pack.evidence_as_of} (fingerprint {pack.fingerprint})"
+        ),
+    ]
     body = [render_profile(result) for result in results]
     tail = ["=" * WIDTH, wrap(DISCLAIMER)]
     return "\n".join([*head, "", *("\n\n".join(body).splitlines()), "", *tail]) + "\n"

@@ -42,14 +42,27 @@ def check_rule(rule: Rule, manifest: PackManifest, catalogue: Catalogue) -> list
         problems.append(_at(rule, f"file should be named {expected_name}", "E420", "id"))
     strategies = [s.id for s in manifest.strategies]
     if card.strategy not in strategies:
-        problems.append(_at(rule, f"unknown strategy '{card.strategy}'"
-                                  f"{did_you_mean(card.strategy, strategies)}; allowed: "
-                                  f"{', '.join(strategies)}", "E421", "strategy"))
+        problems.append(
+            _at(
+                rule,
+                f"unknown strategy '{card.strategy}'"
+                f"{did_you_mean(card.strategy, strategies)}; allowed: "
+                f"{', '.join(strategies)}",
+                "E421",
+                "strategy",
+            )
+        )
     for ref in card.evidence:
         if ref not in catalogue.entries:
-            problems.append(_at(rule, f"evidence '{ref}' is not in the catalogue"
-                                      f"{did_you_mean(ref, list(catalogue.entries))}", "E422",
-                                "evidence"))
+            problems.append(
+                _at(
+                    rule,
+                    f"evidence '{ref}' is not in the catalogue"
+                    f"{did_you_mean(ref, list(catalogue.entries))}",
+                    "E422",
+                    "evidence",
+                )
+            )
     if len(set(card.evidence)) != len(card.evidence):
         problems.append(_at(rule, "an evidence id is listed twice", "E422", "evidence"))
     sources = {c.fact.source for c in _conditions(rule)}
@@ -58,30 +71,60 @@ def check_rule(rule: Rule, manifest: PackManifest, catalogue: Catalogue) -> list
         spec = VOCABULARY.get(derive.fact)
         if spec is None or spec.source != "derived":
             derived = [n for n, s in VOCABULARY.items() if s.source == "derived"]
-            problems.append(_at(rule, f"'{derive.fact}' is not a derived fact"
-                                      f"{did_you_mean(derive.fact, derived)}; allowed: "
-                                      f"{', '.join(derived)}", "E423", "then.derive.fact"))
+            problems.append(
+                _at(
+                    rule,
+                    f"'{derive.fact}' is not a derived fact"
+                    f"{did_you_mean(derive.fact, derived)}; allowed: "
+                    f"{', '.join(derived)}",
+                    "E423",
+                    "then.derive.fact",
+                )
+            )
         elif derive.value not in spec.values:
-            problems.append(_at(rule, f"'{derive.value}' is not a value of {derive.fact}"
-                                      f"{did_you_mean(derive.value, spec.values)}; allowed: "
-                                      f"{', '.join(spec.values)}", "E423", "then.derive.value"))
+            problems.append(
+                _at(
+                    rule,
+                    f"'{derive.value}' is not a value of {derive.fact}"
+                    f"{did_you_mean(derive.value, spec.values)}; allowed: "
+                    f"{', '.join(spec.values)}",
+                    "E423",
+                    "then.derive.value",
+                )
+            )
         for name in placeholders(derive.reason):
             named = VOCABULARY.get(name)
             if named is None or named.source == "derived":
                 usable = [n for n, s in VOCABULARY.items() if s.source != "derived"]
-                problems.append(_at(rule, f"unknown placeholder {{{name}}} in reason"
-                                          f"{did_you_mean(name, usable)}", "E424",
-                                    "then.derive.reason"))
+                problems.append(
+                    _at(
+                        rule,
+                        f"unknown placeholder {{{name}}} in reason{did_you_mean(name, usable)}",
+                        "E424",
+                        "then.derive.reason",
+                    )
+                )
             elif named.source not in sources:
-                problems.append(_at(rule, f"placeholder {{{name}}} needs a condition on "
-                                          f"the {named.source} in 'when'", "E424",
-                                    "then.derive.reason"))
+                problems.append(
+                    _at(
+                        rule,
+                        f"placeholder {{{name}}} needs a condition on the {named.source} in 'when'",
+                        "E424",
+                        "then.derive.reason",
+                    )
+                )
     if card.then.option is not None:
         required = "hormone_receptor is positive"
         if not any(c.text == required for c in _conditions(rule)):
-            problems.append(_at(rule, f"an option rule must include the condition '{required}' "
-                                      "(endocrine options are for HR-positive disease only)",
-                                "E425", "when"))
+            problems.append(
+                _at(
+                    rule,
+                    f"an option rule must include the condition '{required}' "
+                    "(endocrine options are for HR-positive disease only)",
+                    "E425",
+                    "when",
+                )
+            )
     return problems
 
 
@@ -92,19 +135,34 @@ def check_pack(rules: list[Rule], catalogue: Catalogue, complete: bool = True) -
         counts = Counter(getattr(r.card, key) for r in rules)
         for rule in rules:
             if counts[getattr(rule.card, key)] > 1:
-                problems.append(_at(rule, f"duplicate {what} '{getattr(rule.card, key)}'",
-                                    "E430", key))
+                problems.append(
+                    _at(rule, f"duplicate {what} '{getattr(rule.card, key)}'", "E430", key)
+                )
     if not complete:
         return problems  # an unreadable rule would make facts and evidence look unused
     derived_by = {r.card.then.derive.fact for r in rules if r.card.then.derive is not None}
     for rule in rules:
         for cond in _conditions(rule):
             if cond.fact.source == "derived" and cond.fact.name not in derived_by:
-                problems.append(_at(rule, f"no rule derives '{cond.fact.name}', so "
-                                          f"'{cond.text}' can never be decided", "E431", "when"))
+                problems.append(
+                    _at(
+                        rule,
+                        f"no rule derives '{cond.fact.name}', so "
+                        f"'{cond.text}' can never be decided",
+                        "E431",
+                        "when",
+                    )
+                )
     cited = {ref for r in rules for ref in r.card.evidence}
     for entry_id, line in catalogue.lines.items():
         if entry_id not in cited:
-            problems.append(Problem(catalogue.source, line, "id",
-                                    f"evidence '{entry_id}' is not cited by any rule", "E432"))
+            problems.append(
+                Problem(
+                    catalogue.source,
+                    line,
+                    "id",
+                    f"evidence '{entry_id}' is not cited by any rule",
+                    "E432",
+                )
+            )
     return problems

@@ -7,10 +7,15 @@ from typing import Any
 from endodecide.rulebook.conditions import Condition, Group
 from endodecide.rulebook.program import ActionSpec, Program
 
-__all__ = ["PATIENT", "LINE", "compile_program", "compute_strata", "compile_condition"]
+__all__ = ["LINE", "PATIENT", "compile_condition", "compile_program", "compute_strata"]
 
 PATIENT, LINE, GATE = "p", "l", "g"
-_COMPARE = {"is at least": "$gte", "is at most": "$lte", "is less than": "$lt", "is more than": "$gt"}
+_COMPARE = {
+    "is at least": "$gte",
+    "is at most": "$lte",
+    "is less than": "$lt",
+    "is more than": "$gt",
+}
 
 
 def compile_condition(item: Condition | Group) -> dict[str, Any]:
@@ -32,8 +37,13 @@ def compile_condition(item: Condition | Group) -> dict[str, Any]:
 
 def _derived_pattern(item: Condition) -> dict[str, Any]:
     values = [{"value": v} for v in item.values]
-    return {"$and": [{"kind": "derived"}, {"name": item.fact.name},
-                     values[0] if len(values) == 1 else {"$or": values}]}
+    return {
+        "$and": [
+            {"kind": "derived"},
+            {"name": item.fact.name},
+            values[0] if len(values) == 1 else {"$or": values},
+        ]
+    }
 
 
 def _all_conditions(when: list[Condition | Group]) -> list[Condition]:

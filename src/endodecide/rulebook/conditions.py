@@ -93,46 +93,62 @@ def _parse_item(item: Any, loc: Loc) -> Condition | Group:
     if isinstance(item, str):
         return _parse_sentence(item, loc)
     if isinstance(item, dict) and len(item) == 1:
-        (key, members), = item.items()
+        ((key, members),) = item.items()
         if key not in _GROUPS:
-            raise ConditionError(loc, f"unknown group '{key}'{did_you_mean(key, list(_GROUPS))}; "
-                                      "allowed: any of, all of", "E411")
+            raise ConditionError(
+                loc,
+                f"unknown group '{key}'{did_you_mean(key, list(_GROUPS))}; allowed: any of, all of",
+                "E411",
+            )
         if not isinstance(members, list) or len(members) < 2:
             raise ConditionError((*loc, key), "a group needs a list of at least two conditions")
-        group = Group(_GROUPS[key], tuple(_parse_item(m, (*loc, key, i))
-                                          for i, m in enumerate(members)))
+        group = Group(
+            _GROUPS[key], tuple(_parse_item(m, (*loc, key, i)) for i, m in enumerate(members))
+        )
         sources = {c.fact.source for c in group.conditions()}
         if "derived" in sources or len(sources) > 1:
             raise ConditionError(
                 (*loc, key),
                 "a group may combine conditions on the profile, or on one therapy line, "
-                "not derived facts or a mix: write separate rules instead", "E412")
+                "not derived facts or a mix: write separate rules instead",
+                "E412",
+            )
         return group
-    raise ConditionError(loc, "a condition is a sentence like 'her2 is negative', "
-                              "or a group 'any of:' / 'all of:'")
+    raise ConditionError(
+        loc, "a condition is a sentence like 'her2 is negative', or a group 'any of:' / 'all of:'"
+    )
 
 
 def _parse_sentence(text: str, loc: Loc) -> Condition:
     match = _SENTENCE.match(text)
     if not match:
         raise ConditionError(
-            loc, f"cannot read condition '{text}': expected '<fact> <operator> <value>' with an "
-                 f"operator from: {', '.join(sorted(OPERATORS))}", "E413")
+            loc,
+            f"cannot read condition '{text}': expected '<fact> <operator> <value>' with an "
+            f"operator from: {', '.join(sorted(OPERATORS))}",
+            "E413",
+        )
     name, op, raw = match["fact"], match["op"], match["value"]
     spec = VOCABULARY.get(name)
     if spec is None:
-        raise ConditionError(loc, f"unknown fact '{name}'{did_you_mean(name, list(VOCABULARY))}",
-                             "E414")
+        raise ConditionError(
+            loc, f"unknown fact '{name}'{did_you_mean(name, list(VOCABULARY))}", "E414"
+        )
     kind = "multi" if spec.multi else spec.kind
     kinds, takes_list, _ = OPERATORS[op]
     if kind not in kinds:
         usable = sorted(o for o, (k, _, _) in OPERATORS.items() if kind in k)
-        raise ConditionError(loc, f"'{op}' does not apply to {name} ({kind}); use one of: "
-                                  f"{', '.join(usable)}", "E415")
+        raise ConditionError(
+            loc,
+            f"'{op}' does not apply to {name} ({kind}); use one of: {', '.join(usable)}",
+            "E415",
+        )
     return Condition(spec, op, _parse_value(spec, raw, takes_list, loc), text.strip())
 
 
-def _parse_value(spec: FactSpec, raw: str, takes_list: bool, loc: Loc) -> Scalar | tuple[Scalar, ...]:
+def _parse_value(
+    spec: FactSpec, raw: str, takes_list: bool, loc: Loc
+) -> Scalar | tuple[Scalar, ...]:
     if takes_list:
         if not (raw.startswith("[") and raw.endswith("]")):
             raise ConditionError(loc, f"expected a list like [a, b], got '{raw}'", "E416")
@@ -153,13 +169,17 @@ def _parse_scalar(spec: FactSpec, raw: str, loc: Loc) -> Scalar:
         return raw == "true"
     if spec.kind == "number":
         if not raw.isdigit() or len(raw) > 6:
-            raise ConditionError(loc, f"{spec.name} is compared with a whole number, not '{raw}'",
-                                 "E417")
+            raise ConditionError(
+                loc, f"{spec.name} is compared with a whole number, not '{raw}'", "E417"
+            )
         return int(raw)
     if not _TOKEN.match(raw) or raw not in spec.values:
         raise ConditionError(
-            loc, f"'{raw}' is not a value of {spec.name}{did_you_mean(raw, spec.values)}; "
-                 f"allowed: {', '.join(spec.values)}", "E417")
+            loc,
+            f"'{raw}' is not a value of {spec.name}{did_you_mean(raw, spec.values)}; "
+            f"allowed: {', '.join(spec.values)}",
+            "E417",
+        )
     return raw
 
 
@@ -177,7 +197,11 @@ def plain_words(item: Condition | Group) -> str:
         truth = bool(item.value) != (item.op == "is not")
         return item.fact.label if truth else f"no {item.fact.label}"
     if item.fact.multi:
-        words = {"includes": "", "does not include": "not ", "includes any of": "any of ",
-                 "includes none of": "none of "}[item.op]
+        words = {
+            "includes": "",
+            "does not include": "not ",
+            "includes any of": "any of ",
+            "includes none of": "none of ",
+        }[item.op]
         return f"{item.fact.label}: {words}{shown}"
     return f"{item.fact.label} {item.op} {shown}"

@@ -1,11 +1,11 @@
-"""Reading ``rules/`` from disk: manifest, evidence catalogue and rule files, checked and compiled."""
+"""Reading ``rules/``: manifest, evidence catalogue and rule files, checked and compiled."""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import json
+import os
 from pathlib import Path
 
 from endodecide.errors import Problem, RulebookError, display_path
@@ -27,7 +27,8 @@ MANIFEST, CATALOGUE = "pack.yaml", "evidence.yaml"
 def rule_files(root: Path) -> list[Path]:
     """Every rule file under ``root``, in a stable order."""
     return sorted(
-        path for path in root.rglob("*.yaml")
+        path
+        for path in root.rglob("*.yaml")
         if path.is_file() and path.relative_to(root).as_posix() not in {MANIFEST, CATALOGUE}
     )
 
@@ -46,9 +47,11 @@ def content_hash(card: RuleFile) -> str:
 
 
 def _read_rule(doc: Document) -> Rule | list[Problem]:
-    card = validate_model(doc, RuleFile, doc.data) if isinstance(doc.data, dict) else [
-        doc.problem((), "a rule file is a mapping with id, title, when, then, ...", "E400")
-    ]
+    card = (
+        validate_model(doc, RuleFile, doc.data)
+        if isinstance(doc.data, dict)
+        else [doc.problem((), "a rule file is a mapping with id, title, when, then, ...", "E400")]
+    )
     if isinstance(card, list):
         return card
     try:
@@ -68,8 +71,15 @@ def _read_rule(doc: Document) -> Rule | list[Problem]:
     if problems:
         return problems
     field_lines = {key: line for (key, *rest), line in doc.lines.items() if not rest}
-    return Rule(card, doc.name, doc.line_of(("id",)) or 1, when, content_hash(card), examples,
-                field_lines=field_lines)
+    return Rule(
+        card,
+        doc.name,
+        doc.line_of(("id",)) or 1,
+        when,
+        content_hash(card),
+        examples,
+        field_lines=field_lines,
+    )
 
 
 def _fingerprint(root: Path, files: list[Path]) -> str:
@@ -82,7 +92,9 @@ def _fingerprint(root: Path, files: list[Path]) -> str:
 def load_rulebook(root: Path) -> RulePack:
     """Load, check and compile a rule pack; raise RulebookError listing every problem."""
     if not root.is_dir():
-        raise RulebookError([Problem(display_path(root), None, "", "rule folder not found", "E100")])
+        raise RulebookError(
+            [Problem(display_path(root), None, "", "rule folder not found", "E100")]
+        )
     manifest = _manifest(root)
     catalogue: Catalogue | list[Problem] = load_catalogue(root / CATALOGUE)
     problems: list[Problem] = []
@@ -110,18 +122,30 @@ def load_rulebook(root: Path) -> RulePack:
     derives = {r.id: r.card.then.derive.fact for r in rules if r.card.then.derive}
     strata = compute_strata(when, derives)
     if isinstance(strata, list):
-        raise RulebookError([
-            Problem(r.source, r.line, "when", "negation cycle: this rule negates a fact that "
-                    "depends on its own conclusion", "E433")
-            for r in rules if r.id in strata
-        ])
-    values = {r.id: (r.card.then.derive.fact, r.card.then.derive.value)
-              for r in rules if r.card.then.derive}
+        raise RulebookError(
+            [
+                Problem(
+                    r.source,
+                    r.line,
+                    "when",
+                    "negation cycle: this rule negates a fact that depends on its own conclusion",
+                    "E433",
+                )
+                for r in rules
+                if r.id in strata
+            ]
+        )
+    values = {
+        r.id: (r.card.then.derive.fact, r.card.then.derive.value)
+        for r in rules
+        if r.card.then.derive
+    }
     program = compile_program(manifest.name, when, values, strata)
     by_id = {r.id: _with_stratum(r, strata[r.id]) for r in sorted(rules, key=lambda r: r.id)}
     all_files = [root / MANIFEST, root / CATALOGUE, *files]
-    return RulePack(display_path(root), manifest, catalogue, by_id, program,
-                    _fingerprint(root, all_files))
+    return RulePack(
+        display_path(root), manifest, catalogue, by_id, program, _fingerprint(root, all_files)
+    )
 
 
 def _with_stratum(rule: Rule, stratum: int) -> Rule:
@@ -130,7 +154,6 @@ def _with_stratum(rule: Rule, stratum: int) -> Rule:
 
 def default_rules_dir() -> Path:
     """``$ENDODECIDE_RULES``, else ``./rules`` when it holds a pack, else the repository's rules."""
-
 
     if os.environ.get("ENDODECIDE_RULES"):
         return Path(os.environ["ENDODECIDE_RULES"])
