@@ -1,7 +1,10 @@
 # Two commands on a fresh machine (Python 3.11 or 3.12 with pip and a C compiler):
 #   make demo   - set up .venv and run the bundled example profiles
 #   make test   - set up .venv and run the whole test suite
-PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3)
+# The first interpreter that really runs and is 3.11 or 3.12 (pyenv shims may exist but fail).
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
+  $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' 2>/dev/null \
+  && { command -v $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -9,6 +12,7 @@ STAMP := $(VENV)/.installed
 .PHONY: setup demo test lint goldens clean
 
 $(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "endodecide needs Python 3.11 or 3.12 (durable-rules does not run on 3.13)"; exit 1; }
 	@$(PYTHON) -c 'import sys; assert (3, 11) <= sys.version_info[:2] < (3, 13), \
 	  f"endodecide needs Python 3.11 or 3.12 (durable-rules does not run on 3.13); found {sys.version.split()[0]}"'
 	$(PYTHON) -m venv $(VENV)
