@@ -136,6 +136,31 @@ def rules_list(rules: RulesDir = None) -> None:
     )
 
 
+@rules_app.command("lint")
+def rules_lint(rules: RulesDir = None) -> None:
+    """Load and check the pack, then run every rule's own examples (first slice of issue 5)."""
+    from endodecide.evaluate import Evaluator
+
+    pack = _pack(rules)
+    evaluator = Evaluator(pack)
+    problems = [
+        Problem(
+            rule.source,
+            example.line,
+            "examples",
+            f"{rule.id} {'did not fire' if example.fires else 'fired'} on "
+            f"'{example.profile.label}'",
+            "E440",
+        )
+        for rule in pack.rules.values()
+        for example in rule.examples
+        if (rule.id in evaluator.fired_rules(example.profile)) is not example.fires
+    ]
+    if problems:
+        _fail(problems)
+    typer.echo(f"{len(pack.rules)} rules checked; every example behaves as stated.")
+
+
 @rules_app.command("show")
 def rules_show(
     rule_id: Annotated[str, typer.Argument(help="A rule id such as ED210.")], rules: RulesDir = None
