@@ -19,13 +19,13 @@ from endodecide.result import (
     Reason,
 )
 from endodecide.rulebook import RulePack
+from endodecide.rulebook.check import PLACEHOLDER
 from endodecide.rulebook.compile import LINE, PATIENT
 from endodecide.rulebook.conditions import plain_words
 from endodecide.summary import summarise
 
 __all__ = ["Evaluator", "pack_info"]
 
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _STATUS_ORDER = {"standard": 0, "investigational": 1, "evidence_against": 2}
 _SEVERITY_ORDER = {"out_of_scope": 0, "warning": 1, "info": 2}
 
@@ -184,4 +184,4 @@ def _render(template: str, bound: dict[str, dict[str, Any]]) -> str:
         fact = bound.get(LINE if spec.source == "line" else PATIENT, {})
         return describe_value(fact.get(spec.field, "?"))
 
-    return _PLACEHOLDER.sub(value, template)
+    return PLACEHOLDER.sub(value, template)

@@ -13,13 +13,13 @@ from endodecide.rulebook.model import Rule
 from endodecide.rulebook.schema import PackManifest
 from endodecide.validation import did_you_mean
 
-__all__ = ["check_pack", "check_rule", "placeholders"]
+__all__ = ["PLACEHOLDER", "check_pack", "check_rule", "placeholders"]
 
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 def placeholders(template: str) -> list[str]:
-    return _PLACEHOLDER.findall(template)
+    return PLACEHOLDER.findall(template)
 
 
 def _conditions(rule: Rule) -> list[Condition]:
