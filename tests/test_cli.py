@@ -41,7 +41,7 @@ def test_run_json_matches_its_documented_schema() -> None:
     document = json.loads(done.stdout)
     schema = json.loads(cli("schema", "result").stdout)
     jsonschema.validate(document, schema)
-    assert document["schema_version"] == "1.0"
+    assert document["schema_version"] == "1.1"
     assert document["disclaimer"] == DISCLAIMER
     assert len(document["results"]) == len(list(PROFILES.iterdir()))
     for result in document["results"]:

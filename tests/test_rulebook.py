@@ -90,7 +90,7 @@ def test_shipped_pack_loads(pack) -> None:
             "    regimens:",
             "E201 unknown field 'regimens' (did you mean 'regimen'?)",
         ),
-        ("id: ED210", "id: ED211", "E420 file should be named ED211-everolimus-exemestane"),
+        ("id: ED210", "id: ED299", "E420 file should be named ED299-everolimus-exemestane"),
     ],
 )
 def test_seeded_defects(rules_copy: Path, old: str, new: str, expected: str) -> None:

@@ -47,11 +47,14 @@ class Evaluator:
     def __init__(self, pack: RulePack) -> None:
         self.pack = pack
         self.engine = Engine(pack.program)
+        evidence_year = int(pack.manifest.evidence_as_of[:4])
         self._citations = {
             entry_id: Citation(
                 id=e.id,
                 short_name=e.short_name,
                 citation=e.citation,
+                year=e.year,
+                after_evidence_date=e.year > evidence_year,
                 pmid=e.pmid,
                 doi=e.doi,
                 url=e.url,
@@ -172,6 +175,7 @@ class Evaluator:
             status=spec.status,
             cautions=list(spec.cautions),
             evidence=self._cite(rule.card.evidence),
+            contrary_evidence=self._cite(rule.card.contrary_evidence),
             matched_conditions=[plain_words(item) for item in rule.when],
             based_on=sorted(based_on, key=lambda r: (r.rule, r.text)),
         )

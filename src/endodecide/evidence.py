@@ -25,6 +25,7 @@ class EvidenceEntry(BaseModel):
     short_name: Annotated[str, Field(min_length=1, max_length=80)]
     kind: Literal["trial", "meta_analysis", "guideline", "review", "translational"]
     citation: Text
+    year: Annotated[int, Field(ge=1950, le=2100, description="Year of publication.")]
     pmid: Annotated[str, Field(pattern=r"^[1-9][0-9]{5,8}$")] | None = None
     doi: Annotated[str, Field(pattern=r"^10\.[0-9]{4,9}/\S+$", max_length=200)] | None = None
     design: Text
@@ -33,7 +34,7 @@ class EvidenceEntry(BaseModel):
     arms: Text | None = None
     primary_endpoint: Text | None = None
     result: Text
-    primary_endpoint_met: Literal["yes", "no", "not_formally_tested", "not_applicable"]
+    primary_endpoint_met: Literal["yes", "no", "mixed", "not_formally_tested", "not_applicable"]
     notes: Annotated[str, Field(max_length=2000)] = ""
 
     @model_validator(mode="after")

@@ -19,7 +19,7 @@ __all__ = [
     "RunOutput",
 ]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class _Out(BaseModel):
@@ -32,6 +32,10 @@ class Citation(_Out):
     id: str
     short_name: str
     citation: str
+    year: int
+    after_evidence_date: bool = Field(
+        description="Published after the rule pack's evidence date (shown so a reader knows)."
+    )
     pmid: str | None
     doi: str | None
     url: str = Field(description="PubMed link when a PMID exists, else the DOI resolver link.")
@@ -83,6 +87,9 @@ class Option(_Out):
     )
     cautions: list[str]
     evidence: list[Citation] = Field(min_length=1)
+    contrary_evidence: list[Citation] = Field(
+        default=[], description="Trials whose result went against this option."
+    )
     matched_conditions: list[str]
     based_on: list[Reason] = Field(description="Derived facts the rule relied on, with reasons.")
 
@@ -118,7 +125,7 @@ class ProblemOut(_Out):
 class RunOutput(_Out):
     """The document ``endodecide run --format json`` prints."""
 
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.1"] = SCHEMA_VERSION
     disclaimer: str
     rule_pack: PackInfo
     results: list[ProfileResult]

@@ -51,6 +51,13 @@ def render_card(pack: RulePack, rule: Rule) -> str:
         lines.append(
             wrap(f"{entry.short_name} ({entry.identifiers}): {entry.result}", "      ", "    - ")
         )
+    if card.contrary_evidence:
+        lines += ["", "  Evidence against:"]
+    for ref in card.contrary_evidence:
+        entry = pack.catalogue.entries[ref]
+        lines.append(
+            wrap(f"{entry.short_name} ({entry.identifiers}): {entry.result}", "      ", "    - ")
+        )
     if card.known_limits:
         lines += ["", "  Known limits:"] + [wrap(x, "      ", "    - ") for x in card.known_limits]
     lines += ["", "  Examples:"]

@@ -25,8 +25,11 @@ def wrap(text: str, indent: str = "", first: str | None = None) -> str:
 
 def _citation(c: Citation) -> list[str]:
     n = f", N={c.n}" if c.n else ""
+    later = " Published after the pack's evidence date." if c.after_evidence_date else ""
     return [
-        wrap(f"{c.short_name} - {c.design}{n}. {c.result}", "        ", "      - "),
+        wrap(
+            f"{c.short_name} ({c.year}) - {c.design}{n}. {c.result}{later}", "        ", "      - "
+        ),
         wrap(f"{c.citation} {_ids(c)}", "        "),
     ]
 
@@ -51,6 +54,10 @@ def _option(o: Option) -> list[str]:
     lines.append("    Evidence:")
     for citation in o.evidence:
         lines += _citation(citation)
+    if o.contrary_evidence:
+        lines.append("    Evidence against:")
+        for citation in o.contrary_evidence:
+            lines += _citation(citation)
     return lines
 
 

@@ -52,19 +52,34 @@ def check_rule(rule: Rule, manifest: PackManifest, catalogue: Catalogue) -> list
                 "strategy",
             )
         )
-    for ref in card.evidence:
-        if ref not in catalogue.entries:
-            problems.append(
-                _at(
-                    rule,
-                    f"evidence '{ref}' is not in the catalogue"
-                    f"{did_you_mean(ref, list(catalogue.entries))}",
-                    "E422",
-                    "evidence",
+    for key, refs in (("evidence", card.evidence), ("contrary_evidence", card.contrary_evidence)):
+        for ref in refs:
+            if ref not in catalogue.entries:
+                problems.append(
+                    _at(
+                        rule,
+                        f"evidence '{ref}' is not in the catalogue"
+                        f"{did_you_mean(ref, list(catalogue.entries))}",
+                        "E422",
+                        key,
+                    )
                 )
+    every_ref = [*card.evidence, *card.contrary_evidence]
+    if len(set(every_ref)) != len(every_ref):
+        problems.append(
+            _at(
+                rule, "an evidence id is listed twice (or both for and against)", "E422", "evidence"
             )
-    if len(set(card.evidence)) != len(card.evidence):
-        problems.append(_at(rule, "an evidence id is listed twice", "E422", "evidence"))
+        )
+    if card.contrary_evidence and card.then.option is None:
+        problems.append(
+            _at(
+                rule,
+                "contrary_evidence belongs to option rules only",
+                "E426",
+                "contrary_evidence",
+            )
+        )
     sources = {c.fact.source for c in _conditions(rule)}
     derive = card.then.derive
     if derive is not None:
@@ -153,7 +168,7 @@ def check_pack(rules: list[Rule], catalogue: Catalogue, complete: bool = True) -
                         "when",
                     )
                 )
-    cited = {ref for r in rules for ref in r.card.evidence}
+    cited = {ref for r in rules for ref in (*r.card.evidence, *r.card.contrary_evidence)}
     for entry_id, line in catalogue.lines.items():
         if entry_id not in cited:
             problems.append(

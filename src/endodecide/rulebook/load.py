@@ -33,11 +33,27 @@ def rule_files(root: Path) -> list[Path]:
     )
 
 
-def _manifest(root: Path) -> PackManifest | list[Problem]:
+def _manifest(root: Path) -> tuple[PackManifest, Document] | list[Problem]:
     doc = read_document(root / MANIFEST)
     if isinstance(doc, Problem):
         return [doc]
-    return validate_model(doc, PackManifest, doc.data)
+    manifest = validate_model(doc, PackManifest, doc.data)
+    return manifest if isinstance(manifest, list) else (manifest, doc)
+
+
+def _strategies_without_rules(
+    manifest: PackManifest, doc: Document, rules: list[Rule]
+) -> list[Problem]:
+    used = {r.card.strategy for r in rules}
+    return [
+        doc.problem(
+            ("strategies", index, "id"),
+            f"strategy '{strategy.id}' has no rule; every strategy of the pack needs one",
+            "E434",
+        )
+        for index, strategy in enumerate(manifest.strategies)
+        if strategy.id not in used
+    ]
 
 
 def content_hash(card: RuleFile) -> str:
@@ -95,14 +111,15 @@ def load_rulebook(root: Path) -> RulePack:
         raise RulebookError(
             [Problem(display_path(root), None, "", "rule folder not found", "E100")]
         )
-    manifest = _manifest(root)
+    read = _manifest(root)
     catalogue: Catalogue | list[Problem] = load_catalogue(root / CATALOGUE)
     problems: list[Problem] = []
-    for part in (manifest, catalogue):
+    for part in (read, catalogue):
         if isinstance(part, list):
             problems.extend(part)
-    if isinstance(manifest, list) or isinstance(catalogue, list):
+    if isinstance(read, list) or isinstance(catalogue, list):
         raise RulebookError(problems)
+    manifest, manifest_doc = read
     files = rule_files(root)
     rules: list[Rule] = []
     for path in files:
@@ -113,7 +130,10 @@ def load_rulebook(root: Path) -> RulePack:
         else:
             problems.extend(check_rule(rule, manifest, catalogue))
             rules.append(rule)
-    problems.extend(check_pack(rules, catalogue, complete=len(rules) == len(files)))
+    complete = len(rules) == len(files)
+    problems.extend(check_pack(rules, catalogue, complete))
+    if complete and rules:
+        problems.extend(_strategies_without_rules(manifest, manifest_doc, rules))
     if not rules and not problems:
         problems.append(Problem(display_path(root), None, "", "no rule files found", "E401"))
     if problems:

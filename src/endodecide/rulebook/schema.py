@@ -99,6 +99,9 @@ class RuleFile(_Strict):
     when: Annotated[list[Any], Field(min_length=1, max_length=30)]
     then: Then
     evidence: Annotated[list[Slug], Field(min_length=1)]
+    contrary_evidence: list[Slug] = Field(
+        default=[], description="Trials whose result goes against the option, shown beside it."
+    )
     known_limits: list[Prose] = []
     review: Review = Review()
     examples: Examples
