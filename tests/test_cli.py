@@ -90,6 +90,35 @@ def test_rules_show_unknown_id_suggests() -> None:
     assert "did you mean" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_evidence_list_names_every_entry_and_marks_later_ones() -> None:
+    """evidence list: one row per catalogue entry with its identifier; later papers starred."""
+    done = cli("evidence", "list")
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line[:1].islower()]
+    assert len(rows) == 29
+    assert any(r.startswith("paloma-1") and "2015*" in r for r in rows)
+    assert any(r.startswith("bolero-2-pfs") and "PMID 24158787" in r for r in rows)
+    assert DISCLAIMER in " ".join(done.stdout.split())
+
+
+def test_evidence_show_prints_the_entry_and_who_cites_it() -> None:
+    """evidence show: citation, link, figures, and the rules citing it (for or against)."""
+    done = cli("evidence", "show", "FACT")
+    assert done.returncode == 0, done.stderr
+    out = " ".join(done.stdout.split())
+    assert "https://pubmed.ncbi.nlm.nih.gov/22370325/" in out
+    assert "Primary endpoint met: no" in out
+    assert "ED112" in out and "(as evidence against the option)" in out
+    assert DISCLAIMER in out
+
+
+def test_evidence_show_unknown_id_suggests() -> None:
+    done = cli("evidence", "show", "sofia")
+    assert done.returncode == 1
+    assert "no evidence entry 'sofia' (did you mean 'sofea'?)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize(
     "args", [("run",), ("run", "--format", "xml", "profiles/"), ("frobnicate",)]
 )

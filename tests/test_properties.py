@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,7 +19,8 @@ SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
-_HER2_DIRECTED = {"ED410", "ED411"}
+_HER2_DIRECTED = re.compile(r"trastuzumab|lapatinib", re.IGNORECASE)
+_NSAI = {"anastrozole", "letrozole"}
 
 
 @SETTINGS
@@ -30,9 +32,16 @@ def test_evaluation_invariants(evaluator: Evaluator, profile: Profile) -> None:
         assert result.options == []
         assert any(f.severity == "out_of_scope" for f in result.flags)
     if profile.receptors.her2 != "positive":
-        assert not _HER2_DIRECTED & {o.rule for o in result.options}
-    if profile.menopausal_status != "post":
-        assert not {"ED101", "ED110", "ED210", "ED410", "ED411"} & {o.rule for o in result.options}
+        assert not any(_HER2_DIRECTED.search(o.regimen) for o in result.options)
+    if not any(_NSAI & set(line.agents) for line in profile.endocrine_history):
+        assert not any(
+            "everolimus" in o.regimen.lower() and "exemestane" in o.regimen.lower()
+            for o in result.options
+        )
+    if profile.menopausal_status in {"pre", "peri"}:
+        assert {o.rule for o in result.options} <= {"ED120"}
+    if profile.sex == "male":
+        assert result.options == []
     for option in result.options:
         assert option.evidence and all(c.pmid or c.doi for c in option.evidence)
     if profile.disease.visceral_crisis:

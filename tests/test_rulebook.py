@@ -183,3 +183,57 @@ def test_unknown_placeholder_in_reason(rules_copy: Path) -> None:
     )
     problems = _problems(rules_copy)
     assert any("unknown placeholder {line.adjuvant_month_total}" in p for p in problems), problems
+
+
+def test_strategy_without_rule(rules_copy: Path) -> None:
+    """Deleting the only rule of a strategy is reported at the strategy in pack.yaml."""
+    (rules_copy / "angiogenesis/ED610-bevacizumab-with-endocrine-therapy.yaml").unlink()
+    (rules_copy / "angiogenesis").rmdir()
+    problems = _problems(rules_copy)
+    manifest = rules_copy / "pack.yaml"
+    line = manifest.read_text().split("  - id: angiogenesis")[0].count("\n") + 1
+    assert (
+        f"{manifest}:{line}: strategies[8].id: E434 strategy 'angiogenesis' has no rule; "
+        "every strategy of the pack needs one"
+    ) in problems, problems
+
+
+def test_contrary_evidence_must_resolve(rules_copy: Path) -> None:
+    """An unknown id under contrary_evidence is named, with a suggestion."""
+    rel = Path("optimise-endocrine/ED112-anastrozole-plus-fulvestrant-first-line.yaml")
+    _edit(rules_copy, rel, "contrary_evidence: [fact]", "contrary_evidence: [fakt]")
+    problems = _problems(rules_copy)
+    assert any(
+        "contrary_evidence: E422 evidence 'fakt' is not in the catalogue (did you mean 'fact'?)"
+        in p
+        for p in problems
+    ), problems
+
+
+def test_contrary_evidence_only_on_options(rules_copy: Path) -> None:
+    """A flag or derive rule cannot carry evidence against an option it does not propose."""
+    rel = Path("scope/ED902-visceral-crisis.yaml")
+    _edit(
+        rules_copy,
+        rel,
+        "evidence: [first, abc2-2014]",
+        "evidence: [abc2-2014]\ncontrary_evidence: [first]",
+    )
+    problems = _problems(rules_copy)
+    assert any("E426 contrary_evidence belongs to option rules only" in p for p in problems)
+
+
+def test_unquoted_colon_in_text_gets_a_hint(rules_copy: Path) -> None:
+    """YAML reads 'Caution: x' as a mapping; the message says to quote the text."""
+    rel = Path("epigenetic/ED511-vorinostat-tamoxifen.yaml")
+    _edit(
+        rules_copy,
+        rel,
+        "      - Single-arm phase II, with no",
+        "      - Single-arm phase II: with no",
+    )
+    problems = _problems(rules_copy)
+    assert any(
+        "then.option.cautions[0]: E204 Input should be a valid string (got a key: value pair" in p
+        for p in problems
+    ), problems

@@ -1,4 +1,4 @@
-"""The command line (the only module importing typer): run, validate, schema, rules."""
+"""The command line (the only module importing typer): run, validate, schema, rules, evidence."""
 
 from __future__ import annotations
 
@@ -25,6 +25,10 @@ rules_app = typer.Typer(
     help="Read the rule pack: list rules, show one rule's card.", no_args_is_help=True
 )
 app.add_typer(rules_app, name="rules")
+evidence_app = typer.Typer(
+    help="Read the evidence catalogue: list entries, show one entry.", no_args_is_help=True
+)
+app.add_typer(evidence_app, name="evidence")
 
 EXIT_INVALID = 1
 EXIT_INTERNAL = 3
@@ -175,6 +179,35 @@ def rules_show(
         _fail([f"no rule '{rule_id}'{did_you_mean(rule_id.upper(), list(pack.rules))}"])
         return
     sys.stdout.write(render_card(pack, rule))
+    typer.echo(f"\n{DISCLAIMER}")
+
+
+@evidence_app.command("list")
+def evidence_list(rules: RulesDir = None) -> None:
+    """List every catalogue entry: id, year, kind, identifier and short name."""
+    from endodecide.render.evidence import render_evidence_list
+
+    pack = _pack(rules)
+    sys.stdout.write(render_evidence_list(pack))
+    typer.echo(f"\n{len(pack.catalogue.entries)} entries. {DISCLAIMER}")
+
+
+@evidence_app.command("show")
+def evidence_show(
+    entry_id: Annotated[str, typer.Argument(help="A catalogue id such as bolero-2-pfs.")],
+    rules: RulesDir = None,
+) -> None:
+    """Print one entry: citation, identifiers, design, result, and the rules citing it."""
+    from endodecide.render.evidence import render_entry
+    from endodecide.validation import did_you_mean
+
+    pack = _pack(rules)
+    entry = pack.catalogue.entries.get(entry_id.lower())
+    if entry is None:
+        known = list(pack.catalogue.entries)
+        _fail([f"no evidence entry '{entry_id}'{did_you_mean(entry_id.lower(), known)}"])
+        return
+    sys.stdout.write(render_entry(pack, entry))
     typer.echo(f"\n{DISCLAIMER}")
 
 

@@ -70,6 +70,8 @@ def _message(model: type[BaseModel], error: dict[str, Any], loc: Loc) -> tuple[s
     text = error["msg"]
     if given is not None and not isinstance(given, dict | list) and "Value error" not in text:
         text = f"{text}, got {given!r}"
+    if kind == "string_type" and isinstance(given, dict):
+        text += " (got a key: value pair - text containing ': ' must be quoted)"
     return "E204", text.replace("Value error, ", "")
 
 
