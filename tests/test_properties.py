@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from endodecide.disclaimer import DISCLAIMER
 from endodecide.evaluate import Evaluator, pack_info
+from endodecide.facts import line_facts, patient_fact
 from endodecide.generate import random_profile
 from endodecide.profile import Profile
 from endodecide.render.text import render_run
+from endodecide.rulebook.direct import rule_holds
 
 profiles = st.builds(random_profile, st.randoms(use_true_random=False))
 SETTINGS = settings(
@@ -67,3 +69,16 @@ def test_generated_profiles_are_valid_input(seed: int) -> None:
     """The generator itself only makes profiles the loader accepts (a check on the test tool)."""
     profile = random_profile(random.Random(seed))
     assert Profile.model_validate(profile.model_dump()) == profile
+
+
+@SETTINGS
+@given(profile=profiles)
+def test_direct_evaluation_agrees_with_the_engine(evaluator: Evaluator, profile: Profile) -> None:
+    """The plain-Python reading of every rule (used for near misses) matches what fired."""
+    pack = evaluator.pack
+    evaluation = evaluator.run_engine(profile)
+    fired = {firing.rule_id for firing in evaluation.firings}
+    derived = frozenset((fact["name"], fact["value"]) for fact in evaluation.derived)
+    patient, lines = patient_fact(profile), line_facts(profile)
+    direct = {r.id for r in pack.rules.values() if rule_holds(r.when, patient, lines, derived)}
+    assert direct == fired

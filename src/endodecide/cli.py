@@ -189,7 +189,11 @@ def evidence_list(rules: RulesDir = None) -> None:
 
     pack = _pack(rules)
     sys.stdout.write(render_evidence_list(pack))
-    typer.echo(f"\n{len(pack.catalogue.entries)} entries. {DISCLAIMER}")
+    m = pack.manifest
+    typer.echo(
+        f"\n{len(pack.catalogue.entries)} entries in {m.name} {m.version} "
+        f"(evidence as of {m.evidence_as_of}). {DISCLAIMER}"
+    )
 
 
 @evidence_app.command("show")

@@ -8,6 +8,7 @@ from typing import Any
 
 from endodecide.engine import Engine, Evaluation, Firing
 from endodecide.facts import VOCABULARY, describe_value, line_facts, patient_fact
+from endodecide.nearmiss import near_misses
 from endodecide.profile import Profile
 from endodecide.result import (
     Citation,
@@ -74,7 +75,8 @@ class Evaluator:
         return {firing.rule_id for firing in self.run_engine(profile).firings}
 
     def evaluate(self, profile: Profile, source: str = "<profile>") -> ProfileResult:
-        evaluation = self.run_engine(profile, source)
+        patient, lines = patient_fact(profile), line_facts(profile)
+        evaluation = self.engine.evaluate([patient, *lines], source)
         reasons = self._reasons(evaluation.firings)
         by_rule: dict[str, list[Firing]] = defaultdict(list)
         for firing in evaluation.firings:
@@ -107,6 +109,14 @@ class Evaluator:
             derived_facts=self._derived(evaluation, reasons),
             flags=flags,
             options=options,
+            near_misses=near_misses(
+                self.pack,
+                set(by_rule),
+                patient,
+                lines,
+                frozenset((fact["name"], fact["value"]) for fact in evaluation.derived),
+                self._cite,
+            ),
         )
 
     def _cite(self, ids: list[str]) -> list[Citation]:

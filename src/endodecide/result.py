@@ -10,7 +10,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "Citation",
     "DerivedFact",
+    "FailedCondition",
     "Flag",
+    "NearMiss",
     "Option",
     "PackInfo",
     "ProblemOut",
@@ -94,6 +96,26 @@ class Option(_Out):
     based_on: list[Reason] = Field(description="Derived facts the rule relied on, with reasons.")
 
 
+class FailedCondition(_Out):
+    """A condition of a near-miss rule that did not hold, and what the profile has instead."""
+
+    condition: str = Field(description="The condition in plain words.")
+    here: str = Field(description="What this profile has, in plain words.")
+
+
+class NearMiss(_Out):
+    """An option rule that did not fire although all its conditions but one or two held."""
+
+    rule: str
+    title: str
+    strategy: str
+    strategy_title: str
+    regimen: str
+    status: Literal["standard", "investigational"]
+    failed: list[FailedCondition] = Field(min_length=1, max_length=2)
+    evidence: list[Citation] = Field(min_length=1)
+
+
 class ProfileResult(_Out):
     """Everything endodecide says about one hypothetical profile."""
 
@@ -104,6 +126,11 @@ class ProfileResult(_Out):
     derived_facts: list[DerivedFact]
     flags: list[Flag]
     options: list[Option]
+    near_misses: list[NearMiss] = Field(
+        default=[],
+        description="Considered but not offered: option rules whose conditions all held but one "
+        "or two (never the hormone-receptor condition).",
+    )
 
 
 class PackInfo(_Out):

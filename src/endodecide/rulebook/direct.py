@@ -1,0 +1,87 @@
+"""Rule conditions evaluated in plain Python, outside the engine.
+
+The engine decides what fires. This module only re-reads a rule's conditions against the same
+facts to explain a result ("which condition failed?") and, in the benchmark, to give the floor a
+direct evaluation costs. A test checks that both agree on every teaching and generated profile.
+Semantics follow the compiled rules: a condition on a value the fact does not have is false.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from endodecide.rulebook.conditions import Condition, Group
+
+__all__ = ["Derived", "condition_holds", "failed_conditions", "rule_holds"]
+
+Derived = frozenset[tuple[str, str]]
+Item = Condition | Group
+_MISSING = object()
+
+
+def _compare(op: str, actual: Any, values: tuple[Any, ...]) -> bool:
+    if op in {"includes", "includes any of"}:
+        return any(v in actual for v in values)
+    if op in {"does not include", "includes none of"}:
+        return all(v not in actual for v in values)
+    if op == "is at least":
+        return actual >= values[0]
+    if op == "is at most":
+        return actual <= values[0]
+    if op == "is less than":
+        return actual < values[0]
+    if op == "is more than":
+        return actual > values[0]
+    if op in {"is", "is one of"}:
+        return actual in values
+    return actual not in values  # is not, is not one of
+
+
+def condition_holds(
+    item: Item, patient: dict[str, Any], line: dict[str, Any] | None, derived: Derived
+) -> bool:
+    """Whether one condition (or group) holds for the patient, one line and the derived facts."""
+    if isinstance(item, Group):
+        results = (condition_holds(i, patient, line, derived) for i in item.items)
+        return any(results) if item.mode == "any" else all(results)
+    spec = item.fact
+    if spec.source == "derived":
+        present = any((spec.name, v) in derived for v in item.values)
+        return not present if item.negated else present
+    fact = patient if spec.source == "patient" else line
+    actual = _MISSING if fact is None else fact.get(spec.field, _MISSING)
+    if actual is _MISSING:
+        return False
+    return _compare(item.op, actual, item.values)
+
+
+def _source(item: Item) -> str:
+    return (item.conditions()[0] if isinstance(item, Group) else item).fact.source
+
+
+def failed_conditions(
+    when: list[Item], patient: dict[str, Any], lines: Iterable[dict[str, Any]], derived: Derived
+) -> list[Item]:
+    """The conditions that fail, in ``when`` order; line conditions judged on the closest line."""
+    failed = [
+        item
+        for item in when
+        if _source(item) != "line" and not condition_holds(item, patient, None, derived)
+    ]
+    line_items = [item for item in when if _source(item) == "line"]
+    if line_items:
+        best: list[Item] | None = None
+        for line in lines:
+            missed = [i for i in line_items if not condition_holds(i, patient, line, derived)]
+            if best is None or len(missed) < len(best):
+                best = missed
+        failed += line_items if best is None else best
+    order = {id(item): index for index, item in enumerate(when)}
+    return sorted(failed, key=lambda item: order[id(item)])
+
+
+def rule_holds(
+    when: list[Item], patient: dict[str, Any], lines: Iterable[dict[str, Any]], derived: Derived
+) -> bool:
+    return not failed_conditions(when, patient, lines, derived)
