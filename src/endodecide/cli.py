@@ -1,4 +1,5 @@
-"""The command line (the only module importing typer): run, validate, schema, rules, evidence."""
+"""The command line (the only module importing typer): run, report, validate, schema, rules,
+evidence."""
 
 from __future__ import annotations
 
@@ -39,6 +40,12 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class ReportFormat(StrEnum):
+    html = "html"
+    md = "md"
+    both = "both"
+
+
 class SchemaKind(StrEnum):
     profile = "profile"
     result = "result"
@@ -69,6 +76,13 @@ def run(
     output: Annotated[OutputFormat, typer.Option("--format", "-f", help="text or json.")] = (
         OutputFormat.text
     ),
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="Also show why each option holds and what was considered but not offered.",
+        ),
+    ] = False,
     rules: RulesDir = None,
 ) -> None:
     """Evaluate hypothetical profiles: derived facts, flags and options with citations."""
@@ -91,7 +105,56 @@ def run(
         )
         sys.stdout.write(document.model_dump_json(indent=2) + "\n")
     elif results:
-        sys.stdout.write(render_run(info, results))
+        sys.stdout.write(render_run(info, results, explain))
+    if problems:
+        _fail(problems)
+
+
+@app.command()
+def report(
+    paths: Paths,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write the reports into (created).")
+    ],
+    output: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="html, md or both.")
+    ] = ReportFormat.html,
+    rules: RulesDir = None,
+) -> None:
+    """Write one explanatory report per profile, plus an index page, as HTML and/or Markdown."""
+    from endodecide.evaluate import Evaluator, pack_info
+    from endodecide.profile import load_profiles
+    from endodecide.render.report import (
+        ReportFile,
+        render_index,
+        render_report,
+        report_names,
+        write_atomic,
+    )
+
+    pack = _pack(rules)
+    loaded, problems = load_profiles(paths)
+    evaluator = Evaluator(pack)
+    results = [evaluator.evaluate(item.profile, item.source) for item in loaded]
+    info = pack_info(pack)
+    formats = ["html", "md"] if output is ReportFormat.both else [output.value]
+    if results:
+        if out.exists() and not out.is_dir():
+            _fail([f"{out}: --out must be a folder, and this is a file"])
+        out.mkdir(parents=True, exist_ok=True)
+        reports = [
+            ReportFile(name, r)
+            for name, r in zip(report_names([r.source for r in results]), results, strict=True)
+        ]
+        for fmt in formats:
+            pages = {f"{rep.name}.{fmt}": render_report(info, rep.result, fmt) for rep in reports}
+            pages[f"index.{fmt}"] = render_index(info, reports, fmt)
+            for name, text in pages.items():
+                write_atomic(out / name, text)
+        typer.echo(
+            f"Wrote {len(reports)} report(s) and an index as {' and '.join(formats)} to {out}. "
+            f"{DISCLAIMER}"
+        )
     if problems:
         _fail(problems)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from endodecide.disclaimer import DISCLAIMER
-from endodecide.result import Citation, Option, PackInfo, ProfileResult
+from endodecide.result import Citation, NearMiss, Option, PackInfo, ProfileResult
 
 __all__ = ["render_run", "wrap"]
 
@@ -42,13 +42,16 @@ def _ids(c: Citation) -> str:
     )
 
 
-def _option(o: Option) -> list[str]:
+def _option(o: Option, explain: bool) -> list[str]:
     lines = [
         wrap(f"{o.title}  [{o.rule}, {o.strategy_title}]", "      ", "  * "),
         wrap(f"Regimen: {o.regimen}", "      ", "    "),
         wrap(f"Mechanism: {o.mechanism}", "      ", "    "),
         wrap("Matched: " + "; ".join(o.matched_conditions), "      ", "    "),
     ]
+    if explain:
+        for reason in o.based_on:
+            lines.append(wrap(f"Because: {reason.text} [{reason.rule}]", "      ", "    "))
     for caution in o.cautions:
         lines.append(wrap(f"Caution: {caution}", "      ", "    "))
     lines.append("    Evidence:")
@@ -61,7 +64,16 @@ def _option(o: Option) -> list[str]:
     return lines
 
 
-def render_profile(result: ProfileResult) -> str:
+def _near_miss(miss: NearMiss) -> list[str]:
+    lines = [wrap(f"{miss.title}  [{miss.rule}, {miss.status}]", "      ", "  - ")]
+    for failed in miss.failed:
+        lines.append(
+            wrap(f"not met: {failed.condition} (here: {failed.here})", "        ", "      ")
+        )
+    return lines
+
+
+def render_profile(result: ProfileResult, explain: bool = False) -> str:
     lines = [
         "=" * WIDTH,
         wrap(f"{result.label}   ({result.source})"),
@@ -85,7 +97,7 @@ def render_profile(result: ProfileResult) -> str:
         if chosen:
             lines += ["", heading]
             for option in chosen:
-                lines += _option(option)
+                lines += _option(option, explain)
     if not result.options:
         lines += [
             "",
@@ -94,10 +106,14 @@ def render_profile(result: ProfileResult) -> str:
             if result.flags
             else "  (no rule of this pack proposes an option for this profile)",
         ]
+    if explain and result.near_misses:
+        lines += ["", "Considered but not offered (all conditions held but one or two)"]
+        for miss in result.near_misses:
+            lines += _near_miss(miss)
     return "\n".join(lines)
 
 
-def render_run(pack: PackInfo, results: list[ProfileResult]) -> str:
+def render_run(pack: PackInfo, results: list[ProfileResult], explain: bool = False) -> str:
     head = [
         wrap(DISCLAIMER),
         "",
@@ -106,6 +122,6 @@ def render_run(pack: PackInfo, results: list[ProfileResult]) -> str:
             f"{pack.evidence_as_of} (fingerprint {pack.fingerprint})"
         ),
     ]
-    body = [render_profile(result) for result in results]
+    body = [render_profile(result, explain) for result in results]
     tail = ["=" * WIDTH, wrap(DISCLAIMER)]
     return "\n".join([*head, "", *("\n\n".join(body).splitlines()), "", *tail]) + "\n"

@@ -1,0 +1,149 @@
+"""Explanatory reports (``endodecide report``): Markdown and self-contained HTML, from Jinja2.
+
+Python shapes the data (grouping, ordering, file names); the templates under
+``endodecide/templates`` hold the layout. Both environments use StrictUndefined, so a misspelt
+variable fails loudly. HTML autoescapes; Markdown escapes every value through ``finalize``, so
+free text from a profile can never become markup in either format.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from itertools import groupby
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from endodecide.disclaimer import DISCLAIMER
+from endodecide.result import Option, PackInfo, ProfileResult
+
+__all__ = ["Format", "ReportFile", "render_index", "render_report", "report_names", "write_atomic"]
+
+Format = Literal["html", "md"]
+_STATUS_TITLES = {
+    "standard": "Standard as of the review",
+    "investigational": "Investigational - clinical trial only",
+    "evidence_against": "Considered and not supported - evidence against",
+}
+_MET = {
+    "yes": "yes",
+    "no": "no",
+    "mixed": "in part",
+    "not_formally_tested": "not formally tested",
+    "not_applicable": "n/a",
+}
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def _md_escape(value: Any) -> Any:
+    """Every value printed into Markdown: one line, markup characters inert."""
+    if isinstance(value, Markup) or value is None:
+        return value
+    text = re.sub(r"\s+", " ", str(value)).replace("&", "&amp;")
+    return _MD_SPECIAL.sub(_md_replacement, text)
+
+
+def _md_replacement(match: re.Match[str]) -> str:
+    return {"<": "&lt;", ">": "&gt;"}.get(match[1], "\\" + match[1])
+
+
+def _environment(fmt: Format) -> Environment:
+    env = Environment(
+        loader=PackageLoader("endodecide", "templates"),
+        undefined=StrictUndefined,
+        autoescape=fmt == "html",
+        finalize=_md_escape if fmt == "md" else None,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["met"] = lambda value: _MET[value]
+    env.filters["url"] = lambda value: Markup(value)  # our own PubMed/DOI links, never user text
+    return env
+
+
+_ENVIRONMENTS: dict[str, Environment] = {}
+
+
+def _template(fmt: Format, name: str):  # type: ignore[no-untyped-def]
+    if fmt not in _ENVIRONMENTS:
+        _ENVIRONMENTS[fmt] = _environment(fmt)
+    return _ENVIRONMENTS[fmt].get_template(f"{name}.{fmt}.j2")
+
+
+@dataclass(frozen=True)
+class StrategyGroup:
+    title: str
+    options: list[Option]
+
+
+@dataclass(frozen=True)
+class StatusGroup:
+    status: str
+    title: str
+    strategies: list[StrategyGroup]
+
+
+def _grouped(options: list[Option], statuses: tuple[str, ...]) -> list[StatusGroup]:
+    groups = []
+    for status in statuses:
+        chosen = [o for o in options if o.status == status]  # already in strategy order
+        if chosen:
+            strategies = [
+                StrategyGroup(title, list(items))
+                for title, items in groupby(chosen, key=lambda o: o.strategy_title)
+            ]
+            groups.append(StatusGroup(status, _STATUS_TITLES[status], strategies))
+    return groups
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    """One report as the index lists it."""
+
+    name: str
+    result: ProfileResult
+
+
+def render_report(pack: PackInfo, result: ProfileResult, fmt: Format) -> str:
+    return _template(fmt, "report").render(
+        disclaimer=DISCLAIMER,
+        pack=pack,
+        r=result,
+        offered=_grouped(result.options, ("standard", "investigational")),
+        against=[o for o in result.options if o.status == "evidence_against"],
+    )
+
+
+def render_index(pack: PackInfo, reports: list[ReportFile], fmt: Format) -> str:
+    return _template(fmt, "index").render(disclaimer=DISCLAIMER, pack=pack, reports=reports)
+
+
+def report_names(sources: list[str]) -> list[str]:
+    """A file stem per profile, unique within the batch (``P001-x``, ``P001-x-2``, ...)."""
+    names: list[str] = []
+    for source in sources:
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(source).stem).strip("-.") or "profile"
+        name, n = stem, 1
+        while name in names or name == "index":
+            n += 1
+            name = f"{stem}-{n}"
+        names.append(name)
+    return names
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder, so no reader sees half a report."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
