@@ -1,0 +1,97 @@
+"""HTML reports in a real headless browser (Debian's chromium, driven by Playwright).
+
+Every teaching profile's report must load with no console error, request nothing beyond its own
+file, lay out on A4 when printed, and paint a screenshot that is not blank. Skipped where
+chromium is missing, unless ENDODECIDE_REQUIRE_BROWSER=1 (as in CI), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.conftest import PROFILES
+from tests.test_cli import cli
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+REQUIRED = os.environ.get("ENDODECIDE_REQUIRE_BROWSER") == "1"
+# Without the background-networking flags chromium tries to reach Google at start-up.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+if CHROMIUM is None:
+    if REQUIRED:
+        pytest.fail("chromium is required (ENDODECIDE_REQUIRE_BROWSER=1) but was not found")
+    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Browser, sync_playwright  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("browser-reports")
+    done = cli("report", "profiles/", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return out
+
+
+def _pages() -> list[str]:
+    return sorted([p.stem for p in PROFILES.iterdir()] + ["index"])
+
+
+@pytest.mark.parametrize("stem", _pages())
+def test_report_loads_cleanly_offline_and_paints(
+    browser: Browser, report_dir: Path, stem: str
+) -> None:
+    page = browser.new_page(viewport={"width": 1000, "height": 1400})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda request: requests.append(request.url))
+    url = (report_dir / f"{stem}.html").as_uri()
+    page.goto(url, wait_until="load")
+    assert errors == []
+    assert requests == [url], "a report must not fetch anything"
+    assert page.locator("h1").count() == 1
+    assert page.locator(".disclaimer").count() == 2
+    image = Image.open(io.BytesIO(page.screenshot(full_page=False))).convert("L")
+    low, high = image.getextrema()
+    assert high - low > 100, "the screenshot is blank"
+    histogram = image.histogram()
+    assert max(histogram) < 0.97 * sum(histogram), "the screenshot is almost one colour"
+    page.close()
+
+
+def test_report_prints_on_a4(browser: Browser, report_dir: Path) -> None:
+    page = browser.new_page()
+    page.goto((report_dir / "P004-progression-first-line-letrozole.html").as_uri())
+    pdf = page.pdf(prefer_css_page_size=True)
+    page.close()
+    assert pdf.startswith(b"%PDF")
+    # A4 is 595 x 842 points; every page of the PDF must have that MediaBox.
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    assert len(boxes) > 1
+    assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(595, 842)}
