@@ -167,3 +167,30 @@ def test_same_file_name_in_two_folders_gets_two_reports(tmp_path: Path) -> None:
     done = cli("report", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out), "-f", "md")
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["case-2.md", "case.md", "index.md"]
+
+
+def test_templates_fail_loudly_on_a_missing_variable() -> None:
+    from jinja2 import StrictUndefined, UndefinedError
+
+    from endodecide.render.report import _template
+
+    for fmt in ("html", "md"):
+        template = _template(fmt, "report")
+        assert template.environment.undefined is StrictUndefined
+        with pytest.raises(UndefinedError):
+            template.render()
+    assert _template("html", "report").environment.autoescape is True
+
+
+def test_run_explain_shows_reasons_and_near_misses() -> None:
+    done = cli("run", "--explain", "profiles/P003-secondary-resistance-adjuvant-tamoxifen.yaml")
+    assert done.returncode == 0, done.stderr
+    out = " ".join(done.stdout.split())
+    assert "Because: tamoxifen (adjuvant), 36 months, ended by relapse [ED020]" in out
+    assert "Considered but not offered" in out
+    assert (
+        "not met: endocrine resistance (ESO-ESMO ABC2) is not endocrine resistant (here: "
+        "endocrine resistance (ESO-ESMO ABC2): secondary)"
+    ) in out
+    plain = cli("run", "profiles/P003-secondary-resistance-adjuvant-tamoxifen.yaml")
+    assert "Considered but not offered" not in plain.stdout
