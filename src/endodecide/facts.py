@@ -16,6 +16,7 @@ from endodecide.profile import AGENT_NAMES, Profile
 
 __all__ = [
     "DRUG_CLASSES",
+    "OPTION_AGENTS",
     "VALUE_LABELS",
     "VOCABULARY",
     "FactSpec",
@@ -37,6 +38,17 @@ DRUG_CLASSES = (
     "ovarian_suppression",
     "megestrol",
     "estradiol",
+)
+
+# What an option may name as its agents: every profile agent, plus the classes and trial-only
+# agents some options are about. An option's agents are its identity when lint and coverage
+# look for two rules proposing the same thing.
+OPTION_AGENTS = (
+    *AGENT_NAMES,
+    "aromatase_inhibitor",
+    "pi3k_or_akt_inhibitor",
+    "src_inhibitor",
+    "ganitumab",
 )
 
 VALUE_LABELS: dict[str, str] = {

@@ -7,7 +7,7 @@ from collections import Counter
 
 from endodecide.errors import Problem
 from endodecide.evidence import Catalogue
-from endodecide.facts import VOCABULARY
+from endodecide.facts import OPTION_AGENTS, VOCABULARY
 from endodecide.rulebook.conditions import Condition, Group
 from endodecide.rulebook.model import Rule
 from endodecide.rulebook.schema import PackManifest
@@ -129,6 +129,17 @@ def check_rule(rule: Rule, manifest: PackManifest, catalogue: Catalogue) -> list
                     )
                 )
     if card.then.option is not None:
+        for agent in card.then.option.agents:
+            if agent not in OPTION_AGENTS:
+                problems.append(
+                    _at(
+                        rule,
+                        f"unknown agent '{agent}'{did_you_mean(agent, OPTION_AGENTS)}; allowed: "
+                        f"{', '.join(OPTION_AGENTS)}",
+                        "E427",
+                        "then.option.agents",
+                    )
+                )
         required = "hormone_receptor is positive"
         if not any(c.text == required for c in _conditions(rule)):
             problems.append(

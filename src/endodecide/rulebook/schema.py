@@ -38,6 +38,9 @@ class DeriveSpec(_Strict):
 class OptionSpec(_Strict):
     """An evidence-backed option, as the review saw it."""
 
+    agents: Annotated[list[Line], Field(min_length=1, max_length=4)] = Field(
+        description="What the option gives (agents or classes): its identity for lint."
+    )
     regimen: Line
     mechanism: Prose
     status: Literal["standard", "investigational", "evidence_against"]
