@@ -52,6 +52,9 @@ class SchemaKind(StrEnum):
 
 
 Paths = Annotated[list[Path], typer.Argument(help="Profile files (.yaml, .yml, .json) or folders.")]
+Workers = Annotated[
+    int | None, typer.Option("--workers", "-j", min=1, help="Processes (default: all cores).")
+]
 RulesDir = Annotated[
     Path | None,
     typer.Option("--rules", help="Rule pack folder (default: $ENDODECIDE_RULES or ./rules)."),
@@ -204,28 +207,28 @@ def rules_list(rules: RulesDir = None) -> None:
 
 
 @rules_app.command("lint")
-def rules_lint(rules: RulesDir = None) -> None:
-    """Load and check the pack, then run every rule's own examples (first slice of issue 5)."""
-    from endodecide.evaluate import Evaluator
+def rules_lint(
+    directory: Annotated[
+        Path | None, typer.Argument(help="Rule pack folder (default: as for --rules).")
+    ] = None,
+    rules: RulesDir = None,
+    workers: Workers = None,
+) -> None:
+    """Check the pack: schema, vocabulary, ids, evidence, examples, and the whole profile space."""
+    from endodecide.lint import lint_pack
+    from endodecide.rulebook import default_rules_dir
 
-    pack = _pack(rules)
-    evaluator = Evaluator(pack)
-    problems = [
-        Problem(
-            rule.source,
-            example.line,
-            "examples",
-            f"{rule.id} {'did not fire' if example.fires else 'fired'} on "
-            f"'{example.profile.label}'",
-            "E440",
-        )
-        for rule in pack.rules.values()
-        for example in rule.examples
-        if (rule.id in evaluator.fired_rules(example.profile)) is not example.fires
-    ]
-    if problems:
-        _fail(problems)
-    typer.echo(f"{len(pack.rules)} rules checked; every example behaves as stated.")
+    root = directory or rules or default_rules_dir()
+    pack = _pack(root)
+    report = lint_pack(pack, root, workers)
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if report.errors:
+        _fail(report.errors)
+    typer.echo(
+        f"{len(pack.rules)} rules checked: schema, evidence, examples and "
+        f"{report.profiles:,} enumerated profiles; {len(report.warnings)} warning(s)."
+    )
 
 
 @rules_app.command("show")
@@ -243,6 +246,46 @@ def rules_show(
         return
     sys.stdout.write(render_card(pack, rule))
     typer.echo(f"\n{DISCLAIMER}")
+
+
+@app.command()
+def coverage(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Also write profiles.csv, rules.csv and coverage.html."),
+    ] = None,
+    rules: RulesDir = None,
+    workers: Workers = None,
+) -> None:
+    """Evaluate the whole discretised profile space: gaps, conflicts, overlaps, rule counts."""
+    import os
+    import time
+
+    from endodecide.coverage import evaluate_space
+    from endodecide.render.coverage import (
+        profiles_csv,
+        render_coverage_html,
+        render_summary,
+        rules_csv,
+    )
+    from endodecide.render.report import write_atomic
+    from endodecide.rulebook import default_rules_dir
+
+    root = rules or default_rules_dir()
+    pack = _pack(root)
+    if out is not None and out.exists() and not out.is_dir():
+        _fail([f"{out}: --out must be a folder, and this is a file"])
+    count = workers or os.cpu_count() or 1
+    started = time.perf_counter()
+    result = evaluate_space(root, count)
+    seconds = time.perf_counter() - started
+    sys.stdout.write(render_summary(pack, result, seconds, count))
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomic(out / "profiles.csv", profiles_csv(result))
+        write_atomic(out / "rules.csv", rules_csv(pack, result))
+        write_atomic(out / "coverage.html", render_coverage_html(pack, result, seconds, count))
+        typer.echo(f"Wrote profiles.csv, rules.csv and coverage.html to {out}.")
 
 
 @evidence_app.command("list")

@@ -14,7 +14,7 @@ from endodecide.profile import profile_from_data
 from endodecide.rulebook.check import check_pack, check_rule
 from endodecide.rulebook.compile import compile_program, compute_strata
 from endodecide.rulebook.conditions import ConditionError, parse_when
-from endodecide.rulebook.model import Example, Rule, RulePack
+from endodecide.rulebook.model import Example, Limitation, Rule, RulePack
 from endodecide.rulebook.schema import PackManifest, RuleFile
 from endodecide.sources import Document, read_document
 from endodecide.validation import validate_model
@@ -164,8 +164,27 @@ def load_rulebook(root: Path) -> RulePack:
     by_id = {r.id: _with_stratum(r, strata[r.id]) for r in sorted(rules, key=lambda r: r.id)}
     all_files = [root / MANIFEST, root / CATALOGUE, *files]
     return RulePack(
-        display_path(root), manifest, catalogue, by_id, program, _fingerprint(root, all_files)
+        display_path(root),
+        manifest,
+        catalogue,
+        by_id,
+        program,
+        _fingerprint(root, all_files),
+        _limitations(manifest, manifest_doc),
     )
+
+
+def _limitations(manifest: PackManifest, doc: Document) -> list[Limitation]:
+    found, problems = [], []
+    for index, spec in enumerate(manifest.known_limitations):
+        base = ("known_limitations", index, "when")
+        try:
+            found.append(Limitation(spec.id, spec.title, spec.summary, parse_when(spec.when, base)))
+        except ConditionError as exc:
+            problems.append(doc.problem(exc.loc, exc.message, exc.code))
+    if problems:
+        raise RulebookError(problems)
+    return found
 
 
 def _with_stratum(rule: Rule, stratum: int) -> Rule:

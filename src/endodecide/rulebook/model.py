@@ -10,7 +10,7 @@ from endodecide.rulebook.conditions import Condition, Group
 from endodecide.rulebook.program import Program
 from endodecide.rulebook.schema import PackManifest, RuleFile, Strategy
 
-__all__ = ["Example", "Rule", "RulePack"]
+__all__ = ["Example", "Limitation", "Rule", "RulePack"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,16 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Limitation:
+    """A known, documented gap of the pack, with the conditions that describe it."""
+
+    id: str
+    title: str
+    summary: str
+    when: list[Condition | Group]
+
+
+@dataclass(frozen=True)
 class RulePack:
     """Everything under ``rules/``, checked and compiled."""
 
@@ -54,6 +64,7 @@ class RulePack:
     rules: dict[str, Rule]
     program: Program
     fingerprint: str
+    limitations: list[Limitation] = field(default_factory=list)
 
     def strategy(self, strategy_id: str) -> Strategy:
         return next(s for s in self.manifest.strategies if s.id == strategy_id)

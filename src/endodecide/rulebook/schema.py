@@ -10,6 +10,7 @@ __all__ = [
     "DeriveSpec",
     "Examples",
     "FlagSpec",
+    "LimitationSpec",
     "OptionSpec",
     "PackManifest",
     "Review",
@@ -116,6 +117,15 @@ class Strategy(_Strict):
     summary: Prose
 
 
+class LimitationSpec(_Strict):
+    """A documented gap: in-scope profiles for which the pack knowingly offers no option."""
+
+    id: Slug
+    title: Line
+    summary: Prose
+    when: Annotated[list[Any], Field(min_length=1, max_length=30)]
+
+
 class PackManifest(_Strict):
     """rules/pack.yaml: what this rule pack is and the strategies it is organised by."""
 
@@ -125,3 +135,4 @@ class PackManifest(_Strict):
     evidence_as_of: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
     source_review: Prose
     strategies: Annotated[list[Strategy], Field(min_length=1)]
+    known_limitations: list[LimitationSpec] = []

@@ -1,0 +1,317 @@
+"""Coverage of the whole discretised profile space: gaps, conflicts, overlaps, rule counts.
+
+The space (about 52,700 profiles) is the product of:
+
+- hormone-receptor status: positive (ER+/PR+) or negative (ER-/PR-); every HR-negative profile
+  is out of scope whatever its history, so HR-negative profiles are enumerated without history;
+- HER2: positive, negative, unknown;
+- patient: premenopausal, perimenopausal or postmenopausal woman, or a man;
+- visceral crisis: no, yes;
+- biomarkers: none known, PIK3CA mutated, ESR1 mutated;
+- lines of chemotherapy for metastatic disease: 0, 1, 2;
+- endocrine history: none; or an adjuvant agent (tamoxifen, anastrozole, exemestane) in one of
+  four timing bands (relapse at month 12 or 36 on therapy; completed after 60 months with relapse
+  6 or 24 months later); then up to two metastatic lines (one after adjuvant therapy), each one
+  of tamoxifen, letrozole, exemestane, fulvestrant 500 mg or exemestane plus everolimus, ending by
+  progression after 4 or 12 months.
+
+Profiles are evaluated by the engine in worker processes, one engine per process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from endodecide.facts import line_facts, patient_fact
+from endodecide.profile import Profile
+from endodecide.rulebook import RulePack, load_rulebook
+from endodecide.rulebook.direct import rule_holds
+
+__all__ = [
+    "DIMENSIONS",
+    "CoverageResult",
+    "Outcome",
+    "SpacePoint",
+    "evaluate_space",
+    "point_profile",
+    "space",
+]
+
+_PATIENTS = {
+    "pre": ("female", "pre"),
+    "peri": ("female", "peri"),
+    "post": ("female", "post"),
+    "male": ("male", None),
+}
+_BIOMARKERS = {
+    "none_known": {},
+    "pik3ca_mutated": {"pik3ca": "mutated"},
+    "esr1_mutated": {"esr1": "mutated"},
+}
+_ADJUVANT_AGENTS = ("tamoxifen", "anastrozole", "exemestane")
+_ADJUVANT_BANDS = {
+    "relapse_on_m12": {"months": 12, "ended": "relapse"},
+    "relapse_on_m36": {"months": 36, "ended": "relapse"},
+    "completed_relapse_6m": {"months": 60, "ended": "completed", "months_from_end_to_relapse": 6},
+    "completed_relapse_24m": {
+        "months": 60,
+        "ended": "completed",
+        "months_from_end_to_relapse": 24,
+    },
+}
+_METASTATIC = {
+    "tamoxifen": ["tamoxifen"],
+    "letrozole": ["letrozole"],
+    "exemestane": ["exemestane"],
+    "fulvestrant500": ["fulvestrant"],
+    "exemestane_everolimus": ["exemestane", "everolimus"],
+}
+_DURATIONS = (4, 12)
+
+DIMENSIONS = (
+    "hormone_receptor",
+    "her2",
+    "patient",
+    "visceral_crisis",
+    "biomarkers",
+    "chemotherapy_lines",
+    "adjuvant",
+    "metastatic",
+)
+
+
+@dataclass(frozen=True)
+class SpacePoint:
+    """One point of the space: its coordinates (CSV columns) in dimension order."""
+
+    coordinates: tuple[str, ...]
+
+    @property
+    def as_dict(self) -> dict[str, str]:
+        return dict(zip(DIMENSIONS, self.coordinates, strict=True))
+
+
+def _metastatic_sequences(max_lines: int) -> list[tuple[tuple[str, int], ...]]:
+    lines = [(name, months) for name in _METASTATIC for months in _DURATIONS]
+    found: list[tuple[tuple[str, int], ...]] = [()]
+    for count in range(1, max_lines + 1):
+        found += list(itertools.product(lines, repeat=count))
+    return found
+
+
+def _histories() -> list[tuple[str, str]]:
+    found = []
+    adjuvants = ["none"] + [f"{a}:{b}" for a in _ADJUVANT_AGENTS for b in _ADJUVANT_BANDS]
+    for adjuvant in adjuvants:
+        for sequence in _metastatic_sequences(2 if adjuvant == "none" else 1):
+            metastatic = " > ".join(f"{name}:{months}m" for name, months in sequence) or "none"
+            found.append((adjuvant, metastatic))
+    return found
+
+
+def space() -> list[SpacePoint]:
+    """Every point, in a fixed order."""
+    points = []
+    histories = _histories()
+    for hr in ("positive", "negative"):
+        for her2, patient, crisis, markers, chemo in itertools.product(
+            ("positive", "negative", "unknown"),
+            _PATIENTS,
+            ("no", "yes"),
+            _BIOMARKERS,
+            ("0", "1", "2"),
+        ):
+            for adjuvant, metastatic in histories if hr == "positive" else [("none", "none")]:
+                points.append(
+                    SpacePoint((hr, her2, patient, crisis, markers, chemo, adjuvant, metastatic))
+                )
+    return points
+
+
+def point_profile(point: SpacePoint) -> Profile:
+    """The hypothetical profile a point stands for."""
+    hr, her2, patient, crisis, markers, chemo, adjuvant, metastatic = point.coordinates
+    sex, menopause = _PATIENTS[patient]
+    history: list[dict[str, Any]] = []
+    if adjuvant != "none":
+        agent, band = adjuvant.split(":")
+        history.append({"agents": [agent], "setting": "adjuvant", **_ADJUVANT_BANDS[band]})
+    if metastatic != "none":
+        for item in metastatic.split(" > "):
+            name, months = item.split(":")
+            line: dict[str, Any] = {
+                "agents": _METASTATIC[name],
+                "setting": "metastatic",
+                "months": int(months.removesuffix("m")),
+                "ended": "progression",
+            }
+            if "fulvestrant" in line["agents"]:
+                line["fulvestrant_dose_mg"] = 500
+            history.append(line)
+    status = "positive" if hr == "positive" else "negative"
+    data: dict[str, Any] = {
+        "label": "coverage point",
+        "sex": sex,
+        "receptors": {"er": status, "pr": status, "her2": her2},
+        "disease": {
+            "setting": "recurrence" if adjuvant != "none" else "de_novo",
+            "extent": "visceral" if crisis == "yes" else "bone_only",
+            "visceral_crisis": crisis == "yes",
+        },
+        "endocrine_history": history,
+        "chemotherapy_lines_for_metastatic": int(chemo),
+        "biomarkers": _BIOMARKERS[markers],
+    }
+    if menopause is not None:
+        data["menopausal_status"] = menopause
+    return Profile.model_validate(data)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the pack did with one point."""
+
+    index: int
+    fired: tuple[str, ...]
+    options: tuple[str, ...]
+    flags: tuple[str, ...]
+    in_scope: bool
+    gap: bool
+    known_limitation: str
+    conflicts: tuple[tuple[str, ...], ...]
+    overlaps: tuple[tuple[str, ...], ...]
+
+
+def classify(
+    pack: RulePack,
+    index: int,
+    profile: Profile,
+    fired: set[str],
+    derived: frozenset[tuple[str, str]],
+) -> Outcome:
+    """Gaps, conflicts and overlaps of one evaluated profile."""
+    rules = pack.rules
+    options = tuple(sorted(r for r in fired if rules[r].card.then.option is not None))
+    flags = tuple(sorted(r for r in fired if rules[r].card.then.flag is not None))
+    out_of_scope = any(rules[r].card.then.flag.severity == "out_of_scope" for r in flags)  # type: ignore[union-attr]
+    in_scope = profile.hormone_receptor_positive and not out_of_scope
+    offered = [r for r in options if rules[r].card.then.option.status != "evidence_against"]  # type: ignore[union-attr]
+    gap = in_scope and not offered
+    known = ""
+    if gap:
+        patient, lines = patient_fact(profile), line_facts(profile)
+        for limitation in pack.limitations:
+            if rule_holds(limitation.when, patient, lines, derived):
+                known = limitation.id
+                break
+    by_agents: dict[frozenset[str], list[str]] = {}
+    for rule_id in options:
+        agents = frozenset(rules[rule_id].card.then.option.agents)  # type: ignore[union-attr]
+        by_agents.setdefault(agents, []).append(rule_id)
+    conflicts, overlaps = [], []
+    for same in by_agents.values():
+        against = [r for r in same if rules[r].card.then.option.status == "evidence_against"]  # type: ignore[union-attr]
+        proposed = [r for r in same if r not in against]
+        if against and proposed:
+            conflicts.append(tuple(same))
+        if len(proposed) > 1:
+            overlaps.append(tuple(proposed))
+    return Outcome(
+        index,
+        tuple(sorted(fired)),
+        options,
+        flags,
+        in_scope,
+        gap,
+        known,
+        tuple(conflicts),
+        tuple(overlaps),
+    )
+
+
+# -- worker processes ----------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(root: str) -> None:
+    from endodecide.evaluate import Evaluator
+
+    pack = load_rulebook(Path(root))
+    _WORKER.update(pack=pack, evaluator=Evaluator(pack), points=space())
+
+
+def _evaluate_slice(bounds: tuple[int, int]) -> list[Outcome]:
+    pack, evaluator, points = _WORKER["pack"], _WORKER["evaluator"], _WORKER["points"]
+    found = []
+    for index in range(*bounds):
+        profile = point_profile(points[index])
+        evaluation = evaluator.run_engine(profile)
+        fired = {firing.rule_id for firing in evaluation.firings}
+        derived = frozenset((f["name"], f["value"]) for f in evaluation.derived)
+        found.append(classify(pack, index, profile, fired, derived))
+    return found
+
+
+def _slices(total: int, size: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, total, size):
+        yield start, min(start + size, total)
+
+
+@dataclass
+class CoverageResult:
+    """Everything ``endodecide coverage`` reports."""
+
+    points: list[SpacePoint]
+    outcomes: list[Outcome]
+    rule_counts: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        for outcome in self.outcomes:
+            self.rule_counts.update(outcome.fired)
+
+    @property
+    def in_scope(self) -> int:
+        return sum(o.in_scope for o in self.outcomes)
+
+    @property
+    def gaps(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.gap and not o.known_limitation]
+
+    @property
+    def known_limitations(self) -> Counter[str]:
+        return Counter(o.known_limitation for o in self.outcomes if o.known_limitation)
+
+    @property
+    def conflicts(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.conflicts]
+
+    @property
+    def overlaps(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.overlaps]
+
+    def never_fired(self, pack: RulePack) -> list[str]:
+        return [rule_id for rule_id in pack.rules if not self.rule_counts[rule_id]]
+
+
+def evaluate_space(root: Path, workers: int | None = None, chunk: int = 1500) -> CoverageResult:
+    """Evaluate every point of the space with the pack at ``root``, across worker processes."""
+    points = space()
+    workers = workers or os.cpu_count() or 1
+    outcomes: list[Outcome] = []
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(str(root.resolve()),),
+    ) as pool:
+        for part in pool.map(_evaluate_slice, _slices(len(points), chunk)):
+            outcomes.extend(part)
+    return CoverageResult(points, outcomes)

@@ -1,0 +1,151 @@
+"""The coverage report: a terminal summary, CSV files for analysis and an HTML page."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from endodecide.coverage import DIMENSIONS, CoverageResult, Outcome
+from endodecide.disclaimer import DISCLAIMER
+from endodecide.rulebook import RulePack
+
+__all__ = ["EXAMPLES_SHOWN", "profiles_csv", "render_coverage_html", "render_summary", "rules_csv"]
+
+EXAMPLES_SHOWN = 10
+
+
+def _status(pack: RulePack, rule_id: str) -> str:
+    then = pack.rules[rule_id].card.then
+    if then.option is not None:
+        return then.option.status
+    return then.flag.severity if then.flag is not None else "-"
+
+
+def _describe(result: CoverageResult, outcome: Outcome) -> str:
+    point = result.points[outcome.index].as_dict
+    return ", ".join(f"{key}={value}" for key, value in point.items())
+
+
+def rule_rows(pack: RulePack, result: CoverageResult) -> list[dict[str, object]]:
+    return [
+        {
+            "rule": rule.id,
+            "kind": rule.kind,
+            "strategy": rule.card.strategy,
+            "status": _status(pack, rule.id),
+            "profiles": result.rule_counts[rule.id],
+            "title": rule.card.title,
+        }
+        for rule in pack.rules.values()
+    ]
+
+
+def render_summary(pack: RulePack, result: CoverageResult, seconds: float, workers: int) -> str:
+    m = pack.manifest
+    gaps, never = result.gaps, result.never_fired(pack)
+    lines = [
+        DISCLAIMER,
+        "",
+        f"Coverage of {m.name} {m.version} (evidence as of {m.evidence_as_of}) over "
+        f"{len(result.points):,} profiles ({len(DIMENSIONS)} dimensions) in {seconds:.1f} s "
+        f"on {workers} process(es)",
+        f"  in scope (HR-positive, no out-of-scope flag): {result.in_scope:,}",
+        f"  gaps (in scope, no standard or investigational option): {len(gaps):,}",
+    ]
+    lines += [f"      e.g. {_describe(result, o)}" for o in gaps[:EXAMPLES_SHOWN]]
+    for limitation in pack.limitations:
+        count = result.known_limitations[limitation.id]
+        lines.append(
+            f"  known limitation '{limitation.id}': {count:,} profiles ({limitation.title})"
+        )
+    lines.append(
+        f"  conflicts (an option proposed and judged evidence against): {len(result.conflicts):,}"
+    )
+    lines += [
+        f"      e.g. {' vs '.join(o.conflicts[0])}: {_describe(result, o)}"
+        for o in result.conflicts[:EXAMPLES_SHOWN]
+    ]
+    lines.append(f"  overlaps (two rules proposing the same agents): {len(result.overlaps):,}")
+    lines += [
+        f"      e.g. {' and '.join(o.overlaps[0])}: {_describe(result, o)}"
+        for o in result.overlaps[:EXAMPLES_SHOWN]
+    ]
+    lines.append(f"  rules never firing: {', '.join(never) if never else 'none'}")
+    lines += ["", f"{'RULE':<6} {'KIND':<7} {'STATUS':<16} {'PROFILES':>8}  TITLE"]
+    for row in rule_rows(pack, result):
+        lines.append(
+            f"{row['rule']:<6} {row['kind']:<7} {row['status']:<16} {row['profiles']:>8,}  "
+            f"{row['title']}"
+        )
+    lines += ["", DISCLAIMER]
+    return "\n".join(lines) + "\n"
+
+
+def _csv(header: list[str], rows: list[list[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def profiles_csv(result: CoverageResult) -> str:
+    header = [
+        "index",
+        *DIMENSIONS,
+        "in_scope",
+        "gap",
+        "known_limitation",
+        "options",
+        "flags",
+        "conflicts",
+        "overlaps",
+    ]
+    rows = [
+        [
+            o.index,
+            *result.points[o.index].coordinates,
+            int(o.in_scope),
+            int(o.gap and not o.known_limitation),
+            o.known_limitation,
+            " ".join(o.options),
+            " ".join(o.flags),
+            " ".join("+".join(c) for c in o.conflicts),
+            " ".join("+".join(c) for c in o.overlaps),
+        ]
+        for o in result.outcomes
+    ]
+    return _csv(header, rows)
+
+
+def rules_csv(pack: RulePack, result: CoverageResult) -> str:
+    rows = rule_rows(pack, result)
+    header = list(rows[0])
+    return _csv(header, [list(row.values()) for row in rows])
+
+
+def render_coverage_html(
+    pack: RulePack, result: CoverageResult, seconds: float, workers: int
+) -> str:
+    env = Environment(
+        loader=PackageLoader("endodecide", "templates"),
+        undefined=StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("coverage.html.j2").render(
+        disclaimer=DISCLAIMER,
+        pack=pack.manifest,
+        limitations=pack.limitations,
+        result=result,
+        dimensions=DIMENSIONS,
+        never=result.never_fired(pack),
+        rows=rule_rows(pack, result),
+        seconds=seconds,
+        workers=workers,
+        examples=EXAMPLES_SHOWN,
+        describe=lambda o: _describe(result, o),
+    )
