@@ -231,6 +231,32 @@ def rules_lint(
     )
 
 
+@rules_app.command("catalog")
+def rules_catalog(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the catalogue into.")],
+    output: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="html, md or both.")
+    ] = ReportFormat.both,
+    rules: RulesDir = None,
+) -> None:
+    """Write the rule catalogue: one entry per rule with evidence, examples and review record."""
+    from endodecide.evaluate import pack_info
+    from endodecide.render.catalog import render_catalog
+    from endodecide.render.report import write_atomic
+
+    pack = _pack(rules)
+    if out.exists() and not out.is_dir():
+        _fail([f"{out}: --out must be a folder, and this is a file"])
+    out.mkdir(parents=True, exist_ok=True)
+    formats = ["html", "md"] if output is ReportFormat.both else [output.value]
+    for fmt in formats:
+        write_atomic(out / f"catalog.{fmt}", render_catalog(pack, pack_info(pack), fmt))
+    typer.echo(
+        f"Wrote the catalogue of {len(pack.rules)} rules as {' and '.join(formats)} to {out}. "
+        f"{DISCLAIMER}"
+    )
+
+
 @rules_app.command("show")
 def rules_show(
     rule_id: Annotated[str, typer.Argument(help="A rule id such as ED210.")], rules: RulesDir = None
@@ -246,6 +272,35 @@ def rules_show(
         return
     sys.stdout.write(render_card(pack, rule))
     typer.echo(f"\n{DISCLAIMER}")
+
+
+@app.command()
+def handout(
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")],
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Teaching profiles (default: ./profiles)."),
+    ] = None,
+    rules: RulesDir = None,
+) -> None:
+    """Write one printable workshop handout: the teaching cases with their results, then the
+    rule catalogue."""
+    from endodecide.evaluate import Evaluator, pack_info
+    from endodecide.profile import load_profiles
+    from endodecide.render.catalog import render_handout
+    from endodecide.render.report import write_atomic
+
+    pack = _pack(rules)
+    loaded, problems = load_profiles(paths or [Path("profiles")])
+    if problems:
+        _fail(problems)
+    if out.is_dir():
+        _fail([f"{out}: --out must be a file name, and this is a folder"])
+    evaluator = Evaluator(pack)
+    results = [evaluator.evaluate(item.profile, item.source) for item in loaded]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(out, render_handout(pack, pack_info(pack), results))
+    typer.echo(f"Wrote the handout ({len(results)} cases, {len(pack.rules)} rules) to {out}.")
 
 
 @app.command()

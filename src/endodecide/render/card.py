@@ -67,7 +67,9 @@ def render_card(pack: RulePack, rule: Rule) -> str:
     review = card.review
     lines += [
         "",
-        f"  Review: {review.status}"
+        f"  Review: {rule.review_state}"
         + (f" by {review.reviewer_role} on {review.date}" if review.reviewer_role else ""),
+        f"  Content hash (record it in review.content_hash when signing off): {rule.content_hash}",
     ]
+    lines += [wrap(comment, "      ", "    - ") for comment in review.comments]
     return "\n".join(lines) + "\n"

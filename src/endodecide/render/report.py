@@ -22,7 +22,15 @@ from markupsafe import Markup
 from endodecide.disclaimer import DISCLAIMER
 from endodecide.result import Option, PackInfo, ProfileResult
 
-__all__ = ["Format", "ReportFile", "render_index", "render_report", "report_names", "write_atomic"]
+__all__ = [
+    "Format",
+    "ReportFile",
+    "render_index",
+    "render_report",
+    "report_names",
+    "template_environment",
+    "write_atomic",
+]
 
 Format = Literal["html", "md"]
 _STATUS_TITLES = {
@@ -37,6 +45,8 @@ _MET = {
     "not_formally_tested": "not formally tested",
     "not_applicable": "n/a",
 }
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
 
@@ -52,7 +62,7 @@ def _md_replacement(match: re.Match[str]) -> str:
     return {"<": "&lt;", ">": "&gt;"}.get(match[1], "\\" + match[1])
 
 
-def _environment(fmt: Format) -> Environment:
+def template_environment(fmt: Format) -> Environment:
     env = Environment(
         loader=PackageLoader("endodecide", "templates"),
         undefined=StrictUndefined,
@@ -72,7 +82,7 @@ _ENVIRONMENTS: dict[str, Environment] = {}
 
 def _template(fmt: Format, name: str):  # type: ignore[no-untyped-def]
     if fmt not in _ENVIRONMENTS:
-        _ENVIRONMENTS[fmt] = _environment(fmt)
+        _ENVIRONMENTS[fmt] = template_environment(fmt)
     return _ENVIRONMENTS[fmt].get_template(f"{name}.{fmt}.j2")
 
 
@@ -143,6 +153,7 @@ def write_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+        Path(tmp).chmod(0o666 & ~_UMASK)  # mkstemp makes owner-only files; reports are shared
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

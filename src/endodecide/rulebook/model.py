@@ -43,6 +43,14 @@ class Rule:
     def kind(self) -> str:
         return self.card.then.kind
 
+    @property
+    def review_state(self) -> str:
+        """draft, reviewed, or changed since review (the content no longer has the signed hash)."""
+        review = self.card.review
+        if review.status == "draft":
+            return "draft"
+        return "reviewed" if review.content_hash == self.content_hash else "changed since review"
+
 
 @dataclass(frozen=True)
 class Limitation:

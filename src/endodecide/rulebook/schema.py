@@ -84,6 +84,17 @@ class Review(_Strict):
     content_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")] | None = None
     comments: list[Prose] = []
 
+    @model_validator(mode="after")
+    def _signed(self) -> Review:
+        if self.status == "reviewed" and not (
+            self.reviewer_role and self.date and self.content_hash
+        ):
+            raise ValueError(
+                "a reviewed rule needs reviewer_role, date and content_hash "
+                "(the hash 'endodecide rules show ID' prints)"
+            )
+        return self
+
 
 class Examples(_Strict):
     """Profiles on which the rule must fire and close ones on which it must not."""

@@ -1,0 +1,102 @@
+"""The rule catalogue (``rules catalog``) and the workshop handout (``handout``).
+
+One entry per rule, in the manner of a linter's rule documentation: what it says, when it
+fires, what it proposes, the evidence with its figures and links, its own examples and its
+review record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from endodecide.disclaimer import DISCLAIMER
+from endodecide.evidence import EvidenceEntry
+from endodecide.render.report import Format, template_environment
+from endodecide.result import PackInfo, ProfileResult
+from endodecide.rulebook import Rule, RulePack
+from endodecide.rulebook.conditions import plain_words
+from endodecide.summary import summarise
+
+__all__ = ["RuleEntry", "catalog_entries", "render_catalog", "render_handout"]
+
+
+@dataclass(frozen=True)
+class ExampleEntry:
+    fires: bool
+    label: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class RuleEntry:
+    rule: Rule
+    strategy_title: str
+    conditions: list[str]
+    evidence: list[EvidenceEntry]
+    contrary: list[EvidenceEntry]
+    examples: list[ExampleEntry]
+    review_state: str
+
+
+@dataclass(frozen=True)
+class StrategySection:
+    id: str
+    title: str
+    summary: str
+    entries: list[RuleEntry]
+
+
+def catalog_entries(pack: RulePack) -> list[StrategySection]:
+    entries = pack.catalogue.entries
+    sections = []
+    for strategy in pack.manifest.strategies:
+        rules = [r for r in pack.rules.values() if r.card.strategy == strategy.id]
+        sections.append(
+            StrategySection(
+                strategy.id,
+                strategy.title,
+                strategy.summary,
+                [
+                    RuleEntry(
+                        rule=rule,
+                        strategy_title=strategy.title,
+                        conditions=[plain_words(item) for item in rule.when],
+                        evidence=[entries[ref] for ref in rule.card.evidence],
+                        contrary=[entries[ref] for ref in rule.card.contrary_evidence],
+                        examples=[
+                            ExampleEntry(e.fires, e.profile.label, summarise(e.profile))
+                            for e in rule.examples
+                        ],
+                        review_state=rule.review_state,
+                    )
+                    for rule in rules
+                ],
+            )
+        )
+    return sections
+
+
+def _common(pack: RulePack, info: PackInfo) -> dict[str, object]:
+    states = [r.review_state for r in pack.rules.values()]
+    return {
+        "disclaimer": DISCLAIMER,
+        "pack": info,
+        "manifest": pack.manifest,
+        "sections": catalog_entries(pack),
+        "limitations": pack.limitations,
+        "review_counts": {
+            s: states.count(s) for s in ("reviewed", "changed since review", "draft")
+        },
+    }
+
+
+def render_catalog(pack: RulePack, info: PackInfo, fmt: Format) -> str:
+    return template_environment(fmt).get_template(f"catalog.{fmt}.j2").render(**_common(pack, info))
+
+
+def render_handout(pack: RulePack, info: PackInfo, results: list[ProfileResult]) -> str:
+    return (
+        template_environment("html")
+        .get_template("handout.html.j2")
+        .render(**_common(pack, info), results=results)
+    )
