@@ -95,3 +95,23 @@ def test_report_prints_on_a4(browser: Browser, report_dir: Path) -> None:
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
     assert len(boxes) > 1
     assert {(round(float(w)), round(float(h))) for w, h in boxes} == {(595, 842)}
+
+
+@pytest.mark.parametrize("command", ["catalog", "handout"])
+def test_catalogue_and_handout_load_cleanly(browser: Browser, tmp_path: Path, command: str) -> None:
+    if command == "catalog":
+        done = cli("rules", "catalog", "--out", str(tmp_path), "--format", "html")
+        page_file = tmp_path / "catalog.html"
+    else:
+        page_file = tmp_path / "handout.html"
+        done = cli("handout", "--out", str(page_file))
+    assert done.returncode == 0, done.stderr
+    page = browser.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(page_file.as_uri(), wait_until="load")
+    assert errors == [] and requests == [page_file.as_uri()]
+    assert page.locator("article").count() == 50
+    page.close()

@@ -257,6 +257,28 @@ def rules_catalog(
     )
 
 
+@rules_app.command("diff")
+def rules_diff(
+    old: Annotated[Path, typer.Argument(help="The rule pack folder before the edit.")],
+    new: Annotated[Path, typer.Argument(help="The rule pack folder after the edit.")],
+    profiles: Annotated[
+        Path, typer.Option("--profiles", help="Teaching profiles to compare on.")
+    ] = Path("profiles"),
+    workers: Workers = None,
+) -> None:
+    """Show what an edit does: rules and evidence changed field by field, and which teaching
+    and enumerated profiles change their options."""
+    from endodecide.diff import diff_packs
+    from endodecide.profile import load_profiles
+    from endodecide.render.diff import render_diff
+
+    before, after = _pack(old), _pack(new)
+    loaded, problems = load_profiles([profiles])
+    if problems:
+        _fail(problems)
+    sys.stdout.write(render_diff(diff_packs(old, new, before, after, loaded, workers)))
+
+
 @rules_app.command("show")
 def rules_show(
     rule_id: Annotated[str, typer.Argument(help="A rule id such as ED210.")], rules: RulesDir = None

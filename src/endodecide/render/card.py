@@ -69,7 +69,7 @@ def render_card(pack: RulePack, rule: Rule) -> str:
         "",
         f"  Review: {rule.review_state}"
         + (f" by {review.reviewer_role} on {review.date}" if review.reviewer_role else ""),
-        f"  Content hash (record it in review.content_hash when signing off): {rule.content_hash}",
+        f'  To sign off, record in review:  content_hash: "{rule.content_hash}"',
     ]
     lines += [wrap(comment, "      ", "    - ") for comment in review.comments]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,62 @@
+"""``rules diff`` in the terminal: what changed, and what it does to the answers."""
+
+from __future__ import annotations
+
+from endodecide.diff import ItemChange, OptionChange, PackDiff
+from endodecide.disclaimer import DISCLAIMER
+from endodecide.render.text import wrap
+
+__all__ = ["EXAMPLES_SHOWN", "render_diff"]
+
+EXAMPLES_SHOWN = 20
+_MARK = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def _items(title: str, items: list[ItemChange]) -> list[str]:
+    counts = {k: sum(i.kind == k for i in items) for k in ("changed", "added", "removed")}
+    lines = [f"{title}: " + ", ".join(f"{n} {k}" for k, n in counts.items())]
+    for item in items:
+        lines.append(f"  {_MARK[item.kind]} {item.id} {item.title}")
+        for change in item.fields:
+            lines.append(
+                wrap(f"{change.path}: {change.old!r} -> {change.new!r}", "          ", "      ")
+            )
+    return lines
+
+
+def _options(changes: list[OptionChange], limit: int | None = None) -> list[str]:
+    lines = []
+    for change in changes[:limit]:
+        parts = [f"+ {o}" for o in change.gained] + [f"- {o}" for o in change.lost]
+        lines.append(wrap(f"{change.where}: {'; '.join(parts)}", "      ", "  "))
+    return lines
+
+
+def render_diff(diff: PackDiff) -> str:
+    old, new = diff.old.manifest, diff.new.manifest
+    lines = [
+        wrap(DISCLAIMER),
+        "",
+        f"Rule pack diff: {diff.old.root} ({old.name} {old.version}, {diff.old.fingerprint}) -> "
+        f"{diff.new.root} ({new.name} {new.version}, {diff.new.fingerprint})",
+        "",
+    ]
+    if diff.manifest:
+        lines.append("pack.yaml:")
+        lines += [
+            wrap(f"{c.path}: {c.old!r} -> {c.new!r}", "      ", "  ~ ") for c in diff.manifest
+        ]
+    lines += _items("Rules", diff.rules)
+    lines += _items("Evidence catalogue", diff.evidence)
+    lines += [
+        "",
+        f"Teaching profiles whose options change: {len(diff.teaching)} of {diff.teaching_total}",
+        *_options(diff.teaching),
+        "",
+        f"Enumerated profiles whose options change: {len(diff.space):,} of {diff.space_total:,}",
+        *_options(diff.space, EXAMPLES_SHOWN),
+    ]
+    if len(diff.space) > EXAMPLES_SHOWN:
+        lines.append(f"  ... and {len(diff.space) - EXAMPLES_SHOWN:,} more")
+    lines += ["", wrap(DISCLAIMER)]
+    return "\n".join(lines) + "\n"
