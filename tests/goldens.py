@@ -40,7 +40,7 @@ def render_golden(profile: Path) -> str:
 
     pack = load_rulebook(ROOT / "rules")
     loaded = load_profile(profile.relative_to(ROOT))
-    result = Evaluator(pack).evaluate(loaded.profile, loaded.source)
+    result = Evaluator(pack).evaluate(loaded.profile, loaded.source, explain=True)
     info = pack_info(pack).model_copy(update={"fingerprint": FINGERPRINT_MASK})
     document = RunOutput(disclaimer=DISCLAIMER, rule_pack=info, results=[result], errors=[])
     return json.dumps(json.loads(document.model_dump_json()), indent=2, ensure_ascii=False) + "\n"
@@ -60,7 +60,7 @@ def render_report_golden(stem: str) -> str:
     pack = load_rulebook(ROOT / "rules")
     path = next(p for p in profile_files() if p.stem == stem)
     loaded = load_profile(path.relative_to(ROOT))
-    result = Evaluator(pack).evaluate(loaded.profile, loaded.source)
+    result = Evaluator(pack).evaluate(loaded.profile, loaded.source, explain=True)
     info = pack_info(pack).model_copy(update={"fingerprint": FINGERPRINT_MASK})
     return render_report(info, result, "md")
 

@@ -10,6 +10,7 @@ from endodecide import engine as engine_module
 from endodecide.engine import DONE_RULE, Engine
 from endodecide.errors import EvaluationError
 from endodecide.evaluate import Evaluator
+from endodecide.facts import line_facts, patient_fact
 from endodecide.generate import random_profile
 from endodecide.rulebook import RulePack
 from endodecide.rulebook.program import ActionSpec, Program
@@ -25,17 +26,29 @@ def _gate(stratum: int = 0) -> dict:
 
 
 def test_batch_equals_alone_and_leaves_no_state(pack: RulePack) -> None:
-    """1,000 generated profiles in one process give the same results as each alone."""
+    """5,000 generated profiles in one process give the same results as each one alone."""
     rng = random.Random(20141210)
-    profiles = [random_profile(rng) for _ in range(1000)]
+    profiles = [random_profile(rng) for _ in range(5000)]
     batch = Evaluator(pack)
-    in_batch = [batch.evaluate(p).model_dump_json() for p in profiles]
+    in_batch = [batch.evaluate(p, explain=True).model_dump_json() for p in profiles]
     assert batch.engine.live_sessions == 0
-    for index in range(0, 1000, 200):  # many Host instances in one process are fragile: sample 5
-        alone = Evaluator(pack).evaluate(profiles[index]).model_dump_json()
+    for index in range(0, 5000, 100):  # 50 profiles, each on a fresh engine of its own
+        alone = Evaluator(pack).evaluate(profiles[index], explain=True).model_dump_json()
         assert alone == in_batch[index]
-    again = [batch.evaluate(p).model_dump_json() for p in reversed(profiles)]
+    again = [batch.evaluate(p, explain=True).model_dump_json() for p in reversed(profiles)]
     assert again[::-1] == in_batch
+
+
+def test_every_engine_registers_a_ruleset_name_of_its_own(pack: RulePack) -> None:
+    """Two hosts registering one ruleset name in a process made a later registration fail
+    ("Could not create ruleset, error code: 102"; reproduced with the benchmark's bare host), so
+    each engine registers under a name of its own."""
+    engines = [Engine(pack.program) for _ in range(3)]
+    names = {engine._ruleset for engine in engines}
+    assert len(names) == 3 and pack.program.ruleset not in names
+    profile = random_profile(random.Random(7))
+    facts = [patient_fact(profile), *line_facts(profile)]
+    assert len({str(e.evaluate(facts).firings) for e in engines}) == 1
 
 
 def test_more_than_1024_evaluations_on_one_engine(evaluator: Evaluator) -> None:
@@ -57,7 +70,9 @@ def test_profile_matching_nothing_is_an_empty_result() -> None:
 def test_exception_inside_an_action_is_surfaced(monkeypatch: pytest.MonkeyPatch) -> None:
     """An action that raises makes evaluate raise after cleanup, never a silent empty result."""
     rules = {"r1": {"all": [{"p": {"kind": "patient"}}, _gate()]}}
-    engine = Engine(_program(rules, {"r1": ActionSpec("r1", ("p", "missing_alias"))}))
+    derive = {"kind": "derived", "name": "x", "value": "y", "by": "r1"}
+    spec = ActionSpec("r1", ("p",), derive, line_alias="missing_alias")
+    engine = Engine(_program(rules, {"r1": spec}))
     with pytest.raises(EvaluationError, match="rule r1"):
         engine.evaluate([{"kind": "patient"}])
     assert engine.live_sessions == 0

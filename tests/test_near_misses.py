@@ -14,7 +14,7 @@ def test_secondary_resistance_misses_first_line_ai_on_resistance(evaluator: Eval
             {"agents": ["tamoxifen"], "setting": "adjuvant", "months": 36, "ended": "relapse"}
         ],
     )
-    misses = {m.rule: m for m in evaluator.evaluate(profile).near_misses}
+    misses = {m.rule: m for m in evaluator.evaluate(profile, explain=True).near_misses}
     assert [(f.condition, f.here) for f in misses["ED101"].failed] == [
         (
             "endocrine resistance (ESO-ESMO ABC2) is not endocrine resistant",
@@ -25,7 +25,7 @@ def test_secondary_resistance_misses_first_line_ai_on_resistance(evaluator: Eval
 
 def test_premenopausal_misses_name_menopausal_status(evaluator: Evaluator) -> None:
     profile = make_profile(menopausal_status="pre")
-    misses = {m.rule: m for m in evaluator.evaluate(profile).near_misses}
+    misses = {m.rule: m for m in evaluator.evaluate(profile, explain=True).near_misses}
     assert misses["ED101"].failed[0].condition == "menopausal status is postmenopausal"
     assert misses["ED101"].failed[0].here == "menopausal status: premenopausal"
 
@@ -37,7 +37,7 @@ def test_near_misses_never_include_fired_hr_failing_or_against_rules(
         make_profile(),
         make_profile(receptors={"er": "negative", "pr": "negative", "her2": "negative"}),
     ):
-        result = evaluator.evaluate(profile)
+        result = evaluator.evaluate(profile, explain=True)
         offered = {o.rule for o in result.options}
         for miss in result.near_misses:
             assert miss.rule not in offered
@@ -45,7 +45,8 @@ def test_near_misses_never_include_fired_hr_failing_or_against_rules(
             assert miss.status != "evidence_against"
             assert not any("hormone-receptor" in f.condition for f in miss.failed)
     hr_negative = evaluator.evaluate(
-        make_profile(receptors={"er": "negative", "pr": "negative", "her2": "negative"})
+        explain=True,
+        profile=make_profile(receptors={"er": "negative", "pr": "negative", "her2": "negative"}),
     )
     assert hr_negative.near_misses == []
 
@@ -57,7 +58,7 @@ def test_closest_therapy_line_is_used_for_line_conditions(evaluator: Evaluator) 
             {"agents": ["letrozole"], "setting": "metastatic", "months": 4, "ended": "progression"}
         ]
     )
-    misses = {m.rule: m for m in evaluator.evaluate(profile).near_misses}
+    misses = {m.rule: m for m in evaluator.evaluate(profile, explain=True).near_misses}
     assert [f.here for f in misses["ED115"].failed] == [
         "no single line of endocrine therapy meets this"
     ]

@@ -14,7 +14,7 @@ from endodecide.facts import line_facts, patient_fact
 from endodecide.generate import random_profile
 from endodecide.profile import Profile
 from endodecide.render.text import render_run
-from endodecide.rulebook.direct import rule_holds
+from endodecide.rulebook.direct import direct_fire, rule_holds
 
 profiles = st.builds(random_profile, st.randoms(use_true_random=False))
 SETTINGS = settings(
@@ -82,3 +82,26 @@ def test_direct_evaluation_agrees_with_the_engine(evaluator: Evaluator, profile:
     patient, lines = patient_fact(profile), line_facts(profile)
     direct = {r.id for r in pack.rules.values() if rule_holds(r.when, patient, lines, derived)}
     assert direct == fired
+
+
+@SETTINGS
+@given(profile=profiles)
+def test_direct_python_floor_fires_what_the_engine_fires(
+    evaluator: Evaluator, profile: Profile
+) -> None:
+    """The benchmark's direct-Python evaluation decides the same rules as the engine."""
+    pack = evaluator.pack
+    table = sorted(
+        (
+            (
+                r.id,
+                r.stratum,
+                r.when,
+                (r.card.then.derive.fact, r.card.then.derive.value) if r.card.then.derive else None,
+            )
+            for r in pack.rules.values()
+        ),
+        key=lambda row: (row[1], row[0]),
+    )
+    fired = direct_fire(table, patient_fact(profile), line_facts(profile))
+    assert fired == evaluator.fired_rules(profile)

@@ -97,7 +97,7 @@ def run(
     pack = _pack(rules)
     loaded, problems = load_profiles(paths)
     evaluator = Evaluator(pack)
-    results = [evaluator.evaluate(item.profile, item.source) for item in loaded]
+    results = [evaluator.evaluate(item.profile, item.source, explain) for item in loaded]
     info = pack_info(pack)
     if output is OutputFormat.json:
         document = RunOutput(
@@ -138,7 +138,7 @@ def report(
     pack = _pack(rules)
     loaded, problems = load_profiles(paths)
     evaluator = Evaluator(pack)
-    results = [evaluator.evaluate(item.profile, item.source) for item in loaded]
+    results = [evaluator.evaluate(item.profile, item.source, explain=True) for item in loaded]
     info = pack_info(pack)
     formats = ["html", "md"] if output is ReportFormat.both else [output.value]
     if results:

@@ -9,12 +9,13 @@ Traps of durable_rules 2.0.28 handled here (see shared/domain/durable-rules-note
 - two-parameter actions are treated as asynchronous → actions come from a one-parameter factory;
 - registration deletes ``run`` from the dicts passed in → a deep copy is registered;
 - negation is evaluated when the positive pattern arrives → strata gated by phase facts;
+- two hosts registering one ruleset name in a process break later registrations → each engine
+  registers its ruleset under a name of its own;
 - "no rule matched" raises MessageNotHandledException → an empty result, not an error.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import itertools
 from collections.abc import Callable, Iterable
@@ -29,6 +30,7 @@ from endodecide.rulebook.program import ActionSpec, Program
 __all__ = ["DONE_RULE", "Engine", "Evaluation", "Firing"]
 
 DONE_RULE = "__done__"
+_ENGINE_IDS = itertools.count(1)
 FIRING_BUDGET = 5_000
 
 
@@ -63,10 +65,6 @@ class _Host(durable_engine.Host):
         return self._actions[action_name]
 
 
-def _plain(fact: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in fact.items() if key != "sid"}
-
-
 class Engine:
     """A compiled rule pack, ready to evaluate profiles one after another."""
 
@@ -79,7 +77,10 @@ class Engine:
         rules = {rule_id: {**rule, "run": rule_id} for rule_id, rule in program.rules.items()}
         rules[DONE_RULE] = {"all": [{"m": {"kind": DONE_RULE}}], "pri": 65535, "run": DONE_RULE}
         self._host = _Host(actions)
-        self._host.set_rulesets({program.ruleset: copy.deepcopy(rules)})
+        # A name of its own per engine: two hosts registering the same ruleset name in one
+        # process make a later registration fail ("Could not create ruleset, error code: 102").
+        self._ruleset = f"{program.ruleset}-{next(_ENGINE_IDS)}"
+        self._host.set_rulesets({self._ruleset: copy.deepcopy(rules)})
 
     @property
     def live_sessions(self) -> int:
@@ -88,7 +89,7 @@ class Engine:
 
     def evaluate(self, facts: Iterable[dict[str, Any]], label: str = "profile") -> Evaluation:
         """Assert ``facts``, run every stratum, clean the session; raise if any action failed."""
-        ruleset = self.program.ruleset
+        ruleset = self._ruleset
         sid = str(next(self._sids))
         run = self._runs[sid] = Evaluation()
         try:
@@ -109,31 +110,36 @@ class Engine:
 
     def _assert(self, fact: dict[str, Any]) -> None:
         # MessageNotHandledException: no rule looks at this fact, so there is nothing to do.
-        with contextlib.suppress(durable_engine.MessageNotHandledException):
-            self._host.assert_fact(self.program.ruleset, fact)
+        # (try/except rather than contextlib.suppress: this runs for every fact, and is cheaper.)
+        try:  # noqa: SIM105
+            self._host.assert_fact(self._ruleset, fact)
+        except durable_engine.MessageNotHandledException:
+            pass
 
     def _action(self, spec: ActionSpec) -> Callable[[Any], None]:
         """A one-parameter closure per rule (two parameters would make it asynchronous)."""
 
         def act(c: Any) -> None:
-            run = self._runs.get(c.s.sid)
+            run = self._runs.get(c.s._d["sid"])
             if run is None:
                 return
             try:
                 if len(run.firings) >= FIRING_BUDGET:
                     raise RuntimeError(f"more than {FIRING_BUDGET} firings: a derivation loop?")
-                bound = {alias: _plain(dict(getattr(c, alias).items())) for alias in spec.aliases}
-                run.firings.append(Firing(spec.rule_id, bound))
+                # c._m is the matched message, decoded afresh for this action: kept as it is,
+                # without copying, since nothing else holds it.
+                matched = c._m
+                run.firings.append(Firing(spec.rule_id, matched))
                 if spec.derive is not None:
-                    fact = dict(spec.derive)
-                    fact["line"] = bound[spec.line_alias]["index"] if spec.line_alias else -1
+                    record = dict(spec.derive)
+                    record["line"] = matched[spec.line_alias]["index"] if spec.line_alias else -1
                     try:
-                        c.assert_fact(fact)
-                        run.derived.append(_plain(fact))
+                        c.assert_fact(dict(record))
+                        run.derived.append(record)
                     except durable_engine.MessageObservedException:
                         pass  # the same conclusion from the same rule and line: already known
                     except durable_engine.MessageNotHandledException:
-                        run.derived.append(_plain(fact))  # concluded, but no rule uses it
+                        run.derived.append(record)  # concluded, but no rule uses it
             except Exception as exc:  # surfaced after cleanup, never swallowed
                 run.errors.append(f"rule {spec.rule_id}: {type(exc).__name__}: {exc}")
 

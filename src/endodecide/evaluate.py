@@ -27,6 +27,7 @@ from endodecide.summary import summarise
 
 __all__ = ["Evaluator", "pack_info"]
 
+_CACHE_LIMIT = 20_000
 _STATUS_ORDER = {"standard": 0, "investigational": 1, "evidence_against": 2}
 _SEVERITY_ORDER = {"out_of_scope": 0, "warning": 1, "info": 2}
 
@@ -66,6 +67,38 @@ class Evaluator:
             )
             for entry_id, e in pack.catalogue.entries.items()
         }
+        # What does not depend on the profile is built (and validated) once per rule; results
+        # are then assembled with model_copy / model_construct, which skip re-validation.
+        self._option_templates = {
+            rule_id: self._option_template(rule_id)
+            for rule_id, rule in pack.rules.items()
+            if rule.card.then.option is not None
+        }
+        self._flags = {
+            rule_id: Flag(
+                rule=rule_id,
+                title=rule.card.title,
+                severity=rule.card.then.flag.severity,
+                message=rule.card.then.flag.message,
+                evidence=self._cite(rule.card.evidence),
+            )
+            for rule_id, rule in pack.rules.items()
+            if rule.card.then.flag is not None
+        }
+        self._order = {name: index for index, name in enumerate(VOCABULARY)}
+        self._reason_fields = {
+            rule_id: tuple(
+                (LINE if VOCABULARY[name].source == "line" else PATIENT, VOCABULARY[name].field)
+                for name in PLACEHOLDER.findall(rule.card.then.derive.reason)
+            )
+            for rule_id, rule in pack.rules.items()
+            if rule.card.then.derive is not None
+        }
+        # Results repeat across profiles: identical pieces are built once and shared (they are
+        # immutable). Each cache is emptied when it reaches _CACHE_LIMIT, so memory stays flat.
+        self._reason_cache: dict[tuple[Any, ...], Reason] = {}
+        self._derived_cache: dict[tuple[Any, ...], DerivedFact] = {}
+        self._option_cache: dict[tuple[Any, ...], Option] = {}
 
     def run_engine(self, profile: Profile, label: str = "profile") -> Evaluation:
         return self.engine.evaluate([patient_fact(profile), *line_facts(profile)], label)
@@ -74,7 +107,13 @@ class Evaluator:
         """Ids of every rule that fired on ``profile`` (derive, option and flag rules)."""
         return {firing.rule_id for firing in self.run_engine(profile).firings}
 
-    def evaluate(self, profile: Profile, source: str = "<profile>") -> ProfileResult:
+    def evaluate(
+        self, profile: Profile, source: str = "<profile>", explain: bool = False
+    ) -> ProfileResult:
+        """The result for one profile; ``explain`` adds near misses (considered, not offered)."""
+        for cache in (self._reason_cache, self._derived_cache, self._option_cache):
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
         patient, lines = patient_fact(profile), line_facts(profile)
         evaluation = self.engine.evaluate([patient, *lines], source)
         reasons = self._reasons(evaluation.firings)
@@ -83,25 +122,27 @@ class Evaluator:
             by_rule[firing.rule_id].append(firing)
         options, flags = [], []
         for rule_id in sorted(by_rule):
-            rule = self.pack.rules[rule_id]
-            then = rule.card.then
-            if then.option is not None:
+            if rule_id in self._option_templates:
                 options.append(self._option(rule_id, by_rule[rule_id], reasons))
-            elif then.flag is not None:
-                flags.append(
-                    Flag(
-                        rule=rule_id,
-                        title=rule.card.title,
-                        severity=then.flag.severity,
-                        message=then.flag.message,
-                        evidence=self._cite(rule.card.evidence),
-                    )
-                )
+            elif rule_id in self._flags:
+                flags.append(self._flags[rule_id])
         options.sort(
             key=lambda o: (_STATUS_ORDER[o.status], self.pack.strategy_rank(o.strategy), o.rule)
         )
         flags.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.rule))
-        return ProfileResult(
+        misses = (
+            near_misses(
+                self.pack,
+                set(by_rule),
+                patient,
+                lines,
+                frozenset((fact["name"], fact["value"]) for fact in evaluation.derived),
+                self._cite,
+            )
+            if explain
+            else []
+        )
+        return ProfileResult.model_construct(
             source=source,
             label=profile.label,
             teaching_note=profile.teaching_note,
@@ -109,14 +150,7 @@ class Evaluator:
             derived_facts=self._derived(evaluation, reasons),
             flags=flags,
             options=options,
-            near_misses=near_misses(
-                self.pack,
-                set(by_rule),
-                patient,
-                lines,
-                frozenset((fact["name"], fact["value"]) for fact in evaluation.derived),
-                self._cite,
-            ),
+            near_misses=misses,
         )
 
     def _cite(self, ids: list[str]) -> list[Citation]:
@@ -126,54 +160,55 @@ class Evaluator:
         """(fact, value, line) → the reason of the derive firing that concluded it."""
         found: dict[tuple[str, str, int], Reason] = {}
         for firing in firings:
-            derive = self.pack.rules[firing.rule_id].card.then.derive
-            if derive is None:
+            if firing.rule_id not in self._reason_fields:
                 continue
-            line = firing.facts.get(LINE, {}).get("index", -1)
-            text = _render(derive.reason, firing.facts)
-            found.setdefault(
-                (derive.fact, derive.value, line), Reason(rule=firing.rule_id, text=text)
+            derive = self.pack.rules[firing.rule_id].card.then.derive
+            assert derive is not None
+            facts = firing.facts
+            line = facts[LINE]["index"] if LINE in facts else -1
+            values = tuple(
+                facts.get(alias, {}).get(name, "?")
+                for alias, name in self._reason_fields[firing.rule_id]
             )
+            key = (firing.rule_id, *map(repr, values))
+            reason = self._reason_cache.get(key)
+            if reason is None:
+                text = _render(derive.reason, facts)
+                reason = self._reason_cache[key] = Reason.model_construct(
+                    rule=firing.rule_id, text=text
+                )
+            found.setdefault((derive.fact, derive.value, line), reason)
         return found
 
     def _derived(
         self, evaluation: Evaluation, reasons: dict[tuple[str, str, int], Reason]
     ) -> list[DerivedFact]:
-        grouped: dict[tuple[str, str], list[Reason]] = defaultdict(list)
+        grouped: dict[tuple[str, str], dict[tuple[str, str], Reason]] = defaultdict(dict)
         for fact in evaluation.derived:
-            key = (fact["name"], fact["value"], fact["line"])
-            reason = reasons[key]
-            if reason not in grouped[key[:2]]:
-                grouped[key[:2]].append(reason)
-        order = list(VOCABULARY)
+            reason = reasons[(fact["name"], fact["value"], fact["line"])]
+            grouped[(fact["name"], fact["value"])].setdefault((reason.rule, reason.text), reason)
         facts = []
         for (name, value), because in sorted(
-            grouped.items(), key=lambda kv: (order.index(kv[0][0]), kv[0][1])
+            grouped.items(), key=lambda kv: (self._order[kv[0][0]], kv[0][1])
         ):
-            facts.append(
-                DerivedFact(
+            ordered = [because[k] for k in sorted(because)]
+            key = (name, value, *map(id, ordered))
+            fact = self._derived_cache.get(key)
+            if fact is None:
+                fact = self._derived_cache[key] = DerivedFact.model_construct(
                     name=name,
                     label=VOCABULARY[name].label,
                     value=value,
                     value_label=describe_value(value),
-                    because=sorted(because, key=lambda r: (r.rule, r.text)),
+                    because=ordered,
                 )
-            )
+            facts.append(fact)
         return facts
 
-    def _option(
-        self, rule_id: str, firings: list[Firing], reasons: dict[tuple[str, str, int], Reason]
-    ) -> Option:
+    def _option_template(self, rule_id: str) -> Option:
         rule = self.pack.rules[rule_id]
         spec = rule.card.then.option
         assert spec is not None
-        based_on: list[Reason] = []
-        for firing in firings:
-            for alias, fact in firing.facts.items():
-                if alias.startswith("d"):
-                    reason = reasons[(fact["name"], fact["value"], fact["line"])]
-                    if reason not in based_on:
-                        based_on.append(reason)
         strategy = self.pack.strategy(rule.card.strategy)
         return Option(
             rule=rule_id,
@@ -187,8 +222,26 @@ class Evaluator:
             evidence=self._cite(rule.card.evidence),
             contrary_evidence=self._cite(rule.card.contrary_evidence),
             matched_conditions=[plain_words(item) for item in rule.when],
-            based_on=sorted(based_on, key=lambda r: (r.rule, r.text)),
+            based_on=[],
         )
+
+    def _option(
+        self, rule_id: str, firings: list[Firing], reasons: dict[tuple[str, str, int], Reason]
+    ) -> Option:
+        based_on: dict[tuple[str, str], Reason] = {}
+        for firing in firings:
+            for alias, fact in firing.facts.items():
+                if alias[0] == "d":
+                    reason = reasons[(fact["name"], fact["value"], fact["line"])]
+                    based_on.setdefault((reason.rule, reason.text), reason)
+        ordered = [based_on[k] for k in sorted(based_on)]
+        key = (rule_id, *map(id, ordered))
+        option = self._option_cache.get(key)
+        if option is None:
+            option = self._option_cache[key] = self._option_templates[rule_id].model_copy(
+                update={"based_on": ordered}
+            )
+        return option
 
 
 def _render(template: str, bound: dict[str, dict[str, Any]]) -> str:

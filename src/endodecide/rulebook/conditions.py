@@ -13,6 +13,7 @@ name is an error with a "did you mean".
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -183,6 +184,7 @@ def _parse_scalar(spec: FactSpec, raw: str, loc: Loc) -> Scalar:
     return raw
 
 
+@functools.cache
 def plain_words(item: Condition | Group) -> str:
     """A condition as a clinician would say it."""
     if isinstance(item, Group):

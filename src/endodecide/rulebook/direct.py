@@ -13,7 +13,7 @@ from typing import Any
 
 from endodecide.rulebook.conditions import Condition, Group
 
-__all__ = ["Derived", "condition_holds", "failed_conditions", "rule_holds"]
+__all__ = ["Derived", "condition_holds", "direct_fire", "failed_conditions", "rule_holds"]
 
 Derived = frozenset[tuple[str, str]]
 Item = Condition | Group
@@ -85,3 +85,36 @@ def rule_holds(
     when: list[Item], patient: dict[str, Any], lines: Iterable[dict[str, Any]], derived: Derived
 ) -> bool:
     return not failed_conditions(when, patient, lines, derived)
+
+
+def direct_fire(
+    rules: list[tuple[str, int, list[Item], tuple[str, str] | None]],
+    patient: dict[str, Any],
+    lines: list[dict[str, Any]],
+) -> set[str]:
+    """Which rules fire, decided in plain Python stratum by stratum (the benchmark's floor).
+
+    ``rules`` holds (id, stratum, conditions, derived (fact, value) or None), sorted by stratum.
+    Within a stratum, derive rules are re-read until nothing new is derived.
+    """
+    derived: set[tuple[str, str]] = set()
+    fired: set[str] = set()
+    index = 0
+    while index < len(rules):
+        stratum = rules[index][1]
+        end = index
+        while end < len(rules) and rules[end][1] == stratum:
+            end += 1
+        changed = True
+        while changed:
+            changed = False
+            frozen = frozenset(derived)
+            for rule_id, _, when, derive in rules[index:end]:
+                if rule_id in fired or not rule_holds(when, patient, lines, frozen):
+                    continue
+                fired.add(rule_id)
+                if derive is not None and derive not in derived:
+                    derived.add(derive)
+                    changed = True
+        index = end
+    return fired
