@@ -17,6 +17,14 @@ RULES = ROOT / "rules"
 PROFILES = ROOT / "profiles"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_pack_cache(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Compiled-pack cache in a temporary folder, never the user's home (inherited by CLI runs)."""
+    os.environ["ENDODECIDE_CACHE_DIR"] = str(tmp_path_factory.mktemp("pack-cache"))
+    yield
+    os.environ.pop("ENDODECIDE_CACHE_DIR", None)
+
+
 @pytest.fixture(autouse=True)
 def _run_from_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
     """Relative paths in messages and goldens are relative to the repository root."""

@@ -163,3 +163,99 @@ def test_missing_path() -> None:
     """A path that does not exist is named."""
     done = cli("run", "no/such/place.yaml")
     assert done.returncode == 1 and "no such file or folder" in done.stderr
+
+
+# -- hostile input: every case is one clear line per problem, exit 1, no traceback ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (GOOD.replace("months: 14", "months: .nan"), "endocrine_history[0].months: E204"),
+        (GOOD.replace("months: 14", "months: .inf"), "endocrine_history[0].months: E204"),
+        (
+            GOOD.replace("months: 14", "months: 99999999999999999999999999"),
+            "endocrine_history[0].months: E204 Input should be less than or equal to 600",
+        ),
+        (GOOD.replace("months: 14", "months: 1e400"), "endocrine_history[0].months: E204"),
+        (GOOD.replace("months: 14", "months: 14.5"), "endocrine_history[0].months: E204"),
+        (GOOD.replace("months: 14", "months: true"), "endocrine_history[0].months: E204"),
+    ],
+    ids=["nan", "inf", "huge-int", "huge-float", "fraction", "bool"],
+)
+def test_nan_and_huge_numbers_in_yaml(tmp_path: Path, text: str, expected: str) -> None:
+    errors = _errors(tmp_path, text)
+    assert len(errors) == 1 and expected in errors[0], errors
+
+
+@pytest.mark.parametrize(
+    "number", ["NaN", "Infinity", "-Infinity", "1e400", "123456789012345678901234567890"]
+)
+def test_nan_and_huge_numbers_in_json(tmp_path: Path, number: str) -> None:
+    text = (
+        '{"label": "x", "sex": "female", "menopausal_status": "post", '
+        '"receptors": {"er": "positive", "pr": "positive", "her2": "negative"}, '
+        '"disease": {"setting": "de_novo", "extent": "bone_only"}, '
+        '"chemotherapy_lines_for_metastatic": ' + number + "}"
+    )
+    errors = _errors(tmp_path, text, "profile.json")
+    assert len(errors) == 1, errors
+    assert "chemotherapy_lines_for_metastatic" in errors[0] or "E10" in errors[0], errors
+
+
+def test_deep_nesting_is_refused(tmp_path: Path) -> None:
+    errors = _errors(tmp_path, GOOD + "teaching_note: " + "[" * 60 + "]" * 60 + "\n")
+    assert len(errors) == 1 and "nested deeper than 32 levels" in errors[0], errors
+
+
+def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
+    errors = _errors(tmp_path, GOOD + "# " + "x" * 1_100_000 + "\n")
+    assert len(errors) == 1 and "larger than" in errors[0] and "1,000,000" in errors[0], errors
+
+
+def test_oversized_string_is_refused(tmp_path: Path) -> None:
+    errors = _errors(tmp_path, GOOD + "teaching_note: " + "y" * 20_000 + "\n")
+    assert len(errors) == 1 and "10,000" in errors[0], errors
+
+
+def test_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
+    bomb = 'a: &a ["x","x","x"]\nb: &b [*a,*a,*a]\nc: &c [*b,*b,*b]\nd: [*c,*c,*c]\n'
+    errors = _errors(tmp_path, bomb)
+    assert len(errors) == 1 and "alias" in errors[0], errors
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "latin-1"])
+def test_other_encodings_are_named(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "profile.yaml"
+    path.write_bytes(GOOD.replace("bad input test", "bad input tést").encode(encoding))
+    done = cli("run", str(path))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "UTF-8" in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_binary_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "profile.yaml"
+    path.write_bytes(bytes(range(256)) * 10)
+    done = cli("run", str(path))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_hostile_rule_file_is_refused_cleanly(tmp_path: Path) -> None:
+    """Rule files get the same safe loading: an object tag in a rule is one clear error."""
+    import shutil
+
+    from tests.conftest import RULES
+
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    target = rules / "scope/ED904-male-patient.yaml"
+    text = target.read_text()
+    target.write_text(
+        text.replace("strategy: scope", "strategy: !!python/object/apply:os.system [echo pwned]")
+    )
+    line = text.split("strategy: scope")[0].count("\n") + 1
+    done = cli("rules", "list", "--rules", str(rules))
+    assert done.returncode == 1 and "Traceback" not in done.stderr and "pwned" not in done.stdout
+    assert f"ED904-male-patient.yaml:{line}" in done.stderr and "tag" in done.stderr, done.stderr
+    assert len(done.stderr.splitlines()) == 1

@@ -160,3 +160,21 @@ def test_rules_lint_passes_on_the_shipped_pack() -> None:
         done.stdout
     )
     assert "0 warning(s)" in done.stdout and done.stderr == ""
+
+
+def test_a_big_batch_spread_over_processes_gives_the_same_output(tmp_path: Path) -> None:
+    """run on a folder of 300 profiles: -j 2 prints exactly what -j 1 prints, bad file included."""
+    import random
+
+    from endodecide.generate import random_profile
+
+    rng = random.Random(11)
+    for index in range(300):
+        profile = random_profile(rng).model_dump(mode="json")
+        (tmp_path / f"p{index:03d}.json").write_text(json.dumps(profile))
+    (tmp_path / "zz-bad.yaml").write_text("label: x\n")
+    one = cli("run", str(tmp_path), "--format", "json", "-j", "1")
+    two = cli("run", str(tmp_path), "--format", "json", "-j", "2")
+    assert one.returncode == two.returncode == 1
+    assert one.stdout == two.stdout and one.stderr == two.stderr
+    assert len(json.loads(two.stdout)["results"]) == 300

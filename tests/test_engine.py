@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+from pathlib import Path
 
 import pytest
 
@@ -174,3 +176,23 @@ def test_only_engine_imports_durable() -> None:
         )
     )
     assert users == ["engine.py"]
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as handle:  # noqa: PTH123
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc")
+def test_memory_stops_growing_over_a_batch(pack: RulePack) -> None:
+    """After warming up, 4,000 more evaluations leave no state and do not grow memory."""
+    evaluator = Evaluator(pack)
+    rng = random.Random(99)
+    for _ in range(2_000):
+        evaluator.evaluate(random_profile(rng))
+    before = _rss_bytes()
+    for _ in range(4_000):
+        evaluator.evaluate(random_profile(rng))
+    grown = _rss_bytes() - before
+    assert evaluator.engine.live_sessions == 0
+    assert grown < 2_000_000, f"RSS grew by {grown / 1e6:.1f} MB over 4,000 evaluations"

@@ -87,17 +87,18 @@ def run(
         ),
     ] = False,
     rules: RulesDir = None,
+    workers: Workers = None,
 ) -> None:
     """Evaluate hypothetical profiles: derived facts, flags and options with citations."""
-    from endodecide.evaluate import Evaluator, pack_info
-    from endodecide.profile import load_profiles
+    from endodecide.batch import evaluate_paths
+    from endodecide.evaluate import pack_info
     from endodecide.render.text import render_run
     from endodecide.result import ProblemOut, RunOutput
+    from endodecide.rulebook import default_rules_dir
 
-    pack = _pack(rules)
-    loaded, problems = load_profiles(paths)
-    evaluator = Evaluator(pack)
-    results = [evaluator.evaluate(item.profile, item.source, explain) for item in loaded]
+    root = rules or default_rules_dir()
+    pack = _pack(root)
+    results, problems = evaluate_paths(pack, root, paths, explain, workers)
     info = pack_info(pack)
     if output is OutputFormat.json:
         document = RunOutput(
@@ -123,10 +124,11 @@ def report(
         ReportFormat, typer.Option("--format", "-f", help="html, md or both.")
     ] = ReportFormat.html,
     rules: RulesDir = None,
+    workers: Workers = None,
 ) -> None:
     """Write one explanatory report per profile, plus an index page, as HTML and/or Markdown."""
-    from endodecide.evaluate import Evaluator, pack_info
-    from endodecide.profile import load_profiles
+    from endodecide.batch import evaluate_paths
+    from endodecide.evaluate import pack_info
     from endodecide.render.report import (
         ReportFile,
         render_index,
@@ -134,11 +136,11 @@ def report(
         report_names,
         write_atomic,
     )
+    from endodecide.rulebook import default_rules_dir
 
-    pack = _pack(rules)
-    loaded, problems = load_profiles(paths)
-    evaluator = Evaluator(pack)
-    results = [evaluator.evaluate(item.profile, item.source, explain=True) for item in loaded]
+    root = rules or default_rules_dir()
+    pack = _pack(root)
+    results, problems = evaluate_paths(pack, root, paths, explain=True, workers=workers)
     info = pack_info(pack)
     formats = ["html", "md"] if output is ReportFormat.both else [output.value]
     if results:

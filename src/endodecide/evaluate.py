@@ -27,7 +27,7 @@ from endodecide.summary import summarise
 
 __all__ = ["Evaluator", "pack_info"]
 
-_CACHE_LIMIT = 20_000
+_CACHE_LIMIT = 2_048
 _STATUS_ORDER = {"standard": 0, "investigational": 1, "evidence_against": 2}
 _SEVERITY_ORDER = {"out_of_scope": 0, "warning": 1, "info": 2}
 
@@ -86,11 +86,20 @@ class Evaluator:
             if rule.card.then.flag is not None
         }
         self._order = {name: index for index, name in enumerate(VOCABULARY)}
+        self._option_rank = {
+            rule_id: (_STATUS_ORDER[option.status], pack.strategy_rank(option.strategy), rule_id)
+            for rule_id, option in self._option_templates.items()
+        }
         self._reason_fields = {
             rule_id: tuple(
                 (LINE if VOCABULARY[name].source == "line" else PATIENT, VOCABULARY[name].field)
                 for name in PLACEHOLDER.findall(rule.card.then.derive.reason)
             )
+            for rule_id, rule in pack.rules.items()
+            if rule.card.then.derive is not None
+        }
+        self._derives = {
+            rule_id: (rule.card.then.derive.fact, rule.card.then.derive.value)
             for rule_id, rule in pack.rules.items()
             if rule.card.then.derive is not None
         }
@@ -126,9 +135,7 @@ class Evaluator:
                 options.append(self._option(rule_id, by_rule[rule_id], reasons))
             elif rule_id in self._flags:
                 flags.append(self._flags[rule_id])
-        options.sort(
-            key=lambda o: (_STATUS_ORDER[o.status], self.pack.strategy_rank(o.strategy), o.rule)
-        )
+        options.sort(key=lambda o: self._option_rank[o.rule])
         flags.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.rule))
         misses = (
             near_misses(
@@ -159,25 +166,22 @@ class Evaluator:
     def _reasons(self, firings: list[Firing]) -> dict[tuple[str, str, int], Reason]:
         """(fact, value, line) → the reason of the derive firing that concluded it."""
         found: dict[tuple[str, str, int], Reason] = {}
-        for firing in firings:
-            if firing.rule_id not in self._reason_fields:
-                continue
-            derive = self.pack.rules[firing.rule_id].card.then.derive
-            assert derive is not None
-            facts = firing.facts
-            line = facts[LINE]["index"] if LINE in facts else -1
-            values = tuple(
-                facts.get(alias, {}).get(name, "?")
-                for alias, name in self._reason_fields[firing.rule_id]
-            )
-            key = (firing.rule_id, *map(repr, values))
-            reason = self._reason_cache.get(key)
+        fields_of, cache = self._reason_fields, self._reason_cache
+        for rule_id, facts in firings:
+            fields = fields_of.get(rule_id)
+            if fields is None:
+                continue  # not a derive rule
+            key = (rule_id, *[_hashable(facts[alias].get(name, "?")) for alias, name in fields])
+            reason = cache.get(key)
             if reason is None:
-                text = _render(derive.reason, facts)
-                reason = self._reason_cache[key] = Reason.model_construct(
-                    rule=firing.rule_id, text=text
+                derive = self.pack.rules[rule_id].card.then.derive
+                assert derive is not None
+                reason = cache[key] = Reason.model_construct(
+                    rule=rule_id, text=_render(derive.reason, facts)
                 )
-            found.setdefault((derive.fact, derive.value, line), reason)
+            fact, value = self._derives[rule_id]
+            line = facts[LINE]["index"] if LINE in facts else -1
+            found.setdefault((fact, value, line), reason)
         return found
 
     def _derived(
@@ -242,6 +246,10 @@ class Evaluator:
                 update={"based_on": ordered}
             )
         return option
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if type(value) is list else value
 
 
 def _render(template: str, bound: dict[str, dict[str, Any]]) -> str:

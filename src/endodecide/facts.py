@@ -232,7 +232,10 @@ def patient_fact(profile: Profile) -> dict[str, Any]:
         "chemotherapy_lines": profile.chemotherapy_lines_for_metastatic,
         "adjuvant_endocrine_lines": sum(line.setting == "adjuvant" for line in history),
         "metastatic_endocrine_lines": sum(line.setting == "metastatic" for line in history),
-        **profile.biomarkers.model_dump(),
+        "pik3ca": profile.biomarkers.pik3ca,
+        "esr1": profile.biomarkers.esr1,
+        "akt1": profile.biomarkers.akt1,
+        "pten": profile.biomarkers.pten,
     }
     if profile.menopausal_status is not None:
         fact["menopausal_status"] = profile.menopausal_status

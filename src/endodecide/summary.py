@@ -56,11 +56,17 @@ def summarise(profile: Profile) -> str:
             f"Chemotherapy lines for metastatic disease: "
             f"{profile.chemotherapy_lines_for_metastatic}."
         )
-    markers = {k: v for k, v in profile.biomarkers.model_dump().items() if v != "unknown"}
-    if markers:
-        parts.append(
-            "Biomarkers: "
-            + ", ".join(f"{k.upper()} {describe_value(v)}" for k, v in sorted(markers.items()))
-            + "."
+    b = profile.biomarkers
+    markers = [
+        f"{name} {describe_value(value)}"
+        for name, value in (
+            ("AKT1", b.akt1),
+            ("ESR1", b.esr1),
+            ("PIK3CA", b.pik3ca),
+            ("PTEN", b.pten),
         )
+        if value != "unknown"
+    ]
+    if markers:
+        parts.append("Biomarkers: " + ", ".join(markers) + ".")
     return " ".join(parts)

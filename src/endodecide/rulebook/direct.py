@@ -84,7 +84,18 @@ def failed_conditions(
 def rule_holds(
     when: list[Item], patient: dict[str, Any], lines: Iterable[dict[str, Any]], derived: Derived
 ) -> bool:
-    return not failed_conditions(when, patient, lines, derived)
+    """All conditions hold, the line conditions on one same line (stops at the first failure)."""
+    line_items = []
+    for item in when:
+        if _source(item) == "line":
+            line_items.append(item)
+        elif not condition_holds(item, patient, None, derived):
+            return False
+    if not line_items:
+        return True
+    return any(
+        all(condition_holds(item, patient, line, derived) for item in line_items) for line in lines
+    )
 
 
 def direct_fire(

@@ -11,6 +11,7 @@ from pathlib import Path
 from endodecide.errors import Problem, RulebookError, display_path
 from endodecide.evidence import Catalogue, load_catalogue
 from endodecide.profile import profile_from_data
+from endodecide.rulebook.cache import cache_key, load_cached, store
 from endodecide.rulebook.check import check_pack, check_rule
 from endodecide.rulebook.compile import compile_program, compute_strata
 from endodecide.rulebook.conditions import ConditionError, parse_when
@@ -106,11 +107,28 @@ def _fingerprint(root: Path, files: list[Path]) -> str:
 
 
 def load_rulebook(root: Path) -> RulePack:
-    """Load, check and compile a rule pack; raise RulebookError listing every problem."""
+    """Load, check and compile a rule pack; raise RulebookError listing every problem.
+
+    A pack that loaded cleanly before, with the same files and code, comes from the cache.
+    """
     if not root.is_dir():
         raise RulebookError(
             [Problem(display_path(root), None, "", "rule folder not found", "E100")]
         )
+    files = [root / MANIFEST, root / CATALOGUE, *rule_files(root)]
+    key = None
+    if all(path.is_file() for path in files[:2]):
+        key = cache_key(root, files)
+        cached = load_cached(key)
+        if cached is not None:
+            return cached
+    pack = _load(root)
+    if key is not None:
+        store(key, pack)
+    return pack
+
+
+def _load(root: Path) -> RulePack:
     read = _manifest(root)
     catalogue: Catalogue | list[Problem] = load_catalogue(root / CATALOGUE)
     problems: list[Problem] = []

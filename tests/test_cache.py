@@ -1,0 +1,72 @@
+"""The compiled-pack cache: a hit gives the same pack, any change is a miss, bad caches are
+ignored, and only packs that loaded cleanly are kept."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from endodecide.errors import RulebookError
+from endodecide.rulebook import load_rulebook
+from tests.conftest import RULES
+
+ED113 = "optimise-endocrine/ED113-exemestane-after-nsai.yaml"
+
+
+@pytest.fixture
+def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("ENDODECIDE_CACHE_DIR", str(cache))
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    return rules, cache
+
+
+def test_a_hit_returns_the_same_pack(setup: tuple[Path, Path]) -> None:
+    rules, cache = setup
+    first = load_rulebook(rules)
+    assert len(list(cache.glob("*.pickle"))) == 1
+    second = load_rulebook(rules)
+    assert second is not first
+    assert second.fingerprint == first.fingerprint
+    assert second.rules.keys() == first.rules.keys()
+    assert second.rules["ED113"].card == first.rules["ED113"].card
+    assert second.program == first.program
+
+
+def test_an_edited_rule_is_a_miss(setup: tuple[Path, Path]) -> None:
+    rules, cache = setup
+    load_rulebook(rules)
+    path = rules / ED113
+    path.write_text(path.read_text().replace("title: Exemestane", "title: Exemestane alone", 1))
+    assert load_rulebook(rules).rules["ED113"].card.title.startswith("Exemestane alone")
+    assert len(list(cache.glob("*.pickle"))) == 2
+
+
+def test_a_broken_pack_is_never_cached(setup: tuple[Path, Path]) -> None:
+    rules, cache = setup
+    path = rules / ED113
+    path.write_text(path.read_text().replace("title:", "titel:", 1))
+    for _ in range(2):
+        with pytest.raises(RulebookError):
+            load_rulebook(rules)
+    assert not list(cache.glob("*.pickle"))
+
+
+def test_a_corrupt_cache_file_is_ignored(setup: tuple[Path, Path]) -> None:
+    rules, cache = setup
+    expected = load_rulebook(rules)
+    (entry,) = cache.glob("*.pickle")
+    entry.write_bytes(b"not a pickle")
+    assert load_rulebook(rules).fingerprint == expected.fingerprint
+
+
+def test_the_cache_can_be_turned_off(
+    setup: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules, cache = setup
+    monkeypatch.setenv("ENDODECIDE_NO_CACHE", "1")
+    load_rulebook(rules)
+    assert not cache.exists()
