@@ -108,6 +108,7 @@ class Evaluator:
         self._reason_cache: dict[tuple[Any, ...], Reason] = {}
         self._derived_cache: dict[tuple[Any, ...], DerivedFact] = {}
         self._option_cache: dict[tuple[Any, ...], Option] = {}
+        self._derived_lists: dict[tuple[Any, ...], list[DerivedFact]] = {}
 
     def run_engine(self, profile: Profile, label: str = "profile") -> Evaluation:
         return self.engine.evaluate([patient_fact(profile), *line_facts(profile)], label)
@@ -120,7 +121,12 @@ class Evaluator:
         self, profile: Profile, source: str = "<profile>", explain: bool = False
     ) -> ProfileResult:
         """The result for one profile; ``explain`` adds near misses (considered, not offered)."""
-        for cache in (self._reason_cache, self._derived_cache, self._option_cache):
+        for cache in (
+            self._reason_cache,
+            self._derived_cache,
+            self._option_cache,
+            self._derived_lists,
+        ):
             if len(cache) >= _CACHE_LIMIT:
                 cache.clear()
         patient, lines = patient_fact(profile), line_facts(profile)
@@ -187,11 +193,16 @@ class Evaluator:
     def _derived(
         self, evaluation: Evaluation, reasons: dict[tuple[str, str, int], Reason]
     ) -> list[DerivedFact]:
+        keys = [(f["name"], f["value"], f["line"]) for f in evaluation.derived]
+        signature = tuple((key, id(reasons[key])) for key in keys)
+        cached = self._derived_lists.get(signature)
+        if cached is not None:
+            return list(cached)  # a list of its own: results never share a mutable list
         grouped: dict[tuple[str, str], dict[tuple[str, str], Reason]] = defaultdict(dict)
-        for fact in evaluation.derived:
-            reason = reasons[(fact["name"], fact["value"], fact["line"])]
-            grouped[(fact["name"], fact["value"])].setdefault((reason.rule, reason.text), reason)
-        facts = []
+        for key in keys:
+            reason = reasons[key]
+            grouped[key[:2]].setdefault((reason.rule, reason.text), reason)
+        facts: list[DerivedFact] = []
         for (name, value), because in sorted(
             grouped.items(), key=lambda kv: (self._order[kv[0][0]], kv[0][1])
         ):
@@ -207,7 +218,8 @@ class Evaluator:
                     because=ordered,
                 )
             facts.append(fact)
-        return facts
+        self._derived_lists[signature] = facts
+        return list(facts)
 
     def _option_template(self, rule_id: str) -> Option:
         rule = self.pack.rules[rule_id]
