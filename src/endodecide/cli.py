@@ -23,7 +23,8 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 rules_app = typer.Typer(
-    help="Read the rule pack: list rules, show one rule's card.", no_args_is_help=True
+    help="Read, check and compare the rule pack: list, show, lint, catalog, diff.",
+    no_args_is_help=True,
 )
 app.add_typer(rules_app, name="rules")
 evidence_app = typer.Typer(
@@ -268,8 +269,7 @@ def rules_diff(
     ] = Path("profiles"),
     workers: Workers = None,
 ) -> None:
-    """Show what an edit does: rules and evidence changed field by field, and which teaching
-    and enumerated profiles change their options."""
+    """Show what an edit does: changed rules and evidence, and the profiles whose options change."""
     from endodecide.diff import diff_packs
     from endodecide.profile import load_profiles
     from endodecide.render.diff import render_diff
@@ -307,8 +307,7 @@ def handout(
     ] = None,
     rules: RulesDir = None,
 ) -> None:
-    """Write one printable workshop handout: the teaching cases with their results, then the
-    rule catalogue."""
+    """Write one printable workshop handout: the teaching cases, their results, the catalogue."""
     from endodecide.evaluate import Evaluator, pack_info
     from endodecide.profile import load_profiles
     from endodecide.render.catalog import render_handout
