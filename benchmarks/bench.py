@@ -189,21 +189,10 @@ def bench_direct(raw: list[dict[str, Any]]) -> float:
     from endodecide.facts import line_facts, patient_fact
     from endodecide.profile import Profile
     from endodecide.rulebook import load_rulebook
-    from endodecide.rulebook.direct import direct_fire
+    from endodecide.rulebook.direct import direct_fire, direct_table
 
     pack = load_rulebook(RULES)
-    table = sorted(
-        (
-            (
-                r.id,
-                r.stratum,
-                r.when,
-                (r.card.then.derive.fact, r.card.then.derive.value) if r.card.then.derive else None,
-            )
-            for r in pack.rules.values()
-        ),
-        key=lambda row: (row[1], row[0]),
-    )
+    table = direct_table(pack.rules.values())
     profiles = [Profile.model_validate(d) for d in raw]
     inputs = [(patient_fact(p), line_facts(p)) for p in profiles]
     seconds, _ = _timed(lambda: [direct_fire(table, p, lines) for p, lines in inputs])

@@ -14,7 +14,7 @@ from endodecide.facts import line_facts, patient_fact
 from endodecide.generate import random_profile
 from endodecide.profile import Profile
 from endodecide.render.text import render_run
-from endodecide.rulebook.direct import direct_fire, rule_holds
+from endodecide.rulebook.direct import direct_fire, direct_table, rule_holds
 
 profiles = st.builds(random_profile, st.randoms(use_true_random=False))
 SETTINGS = settings(
@@ -91,17 +91,6 @@ def test_direct_python_floor_fires_what_the_engine_fires(
 ) -> None:
     """The benchmark's direct-Python evaluation decides the same rules as the engine."""
     pack = evaluator.pack
-    table = sorted(
-        (
-            (
-                r.id,
-                r.stratum,
-                r.when,
-                (r.card.then.derive.fact, r.card.then.derive.value) if r.card.then.derive else None,
-            )
-            for r in pack.rules.values()
-        ),
-        key=lambda row: (row[1], row[0]),
-    )
+    table = direct_table(pack.rules.values())
     fired = direct_fire(table, patient_fact(profile), line_facts(profile))
     assert fired == evaluator.fired_rules(profile)

@@ -45,19 +45,19 @@ def render_card(pack: RulePack, rule: Rule) -> str:
         lines += [wrap(f"caution: {c}", "      ", "    ") for c in then.option.cautions]
     if then.flag:
         lines.append(wrap(f"flag ({then.flag.severity}): {then.flag.message}", "      ", "    "))
-    lines += ["", "  Evidence:"]
-    for ref in card.evidence:
-        entry = pack.catalogue.entries[ref]
-        lines.append(
-            wrap(f"{entry.short_name} ({entry.identifiers}): {entry.result}", "      ", "    - ")
-        )
-    if card.contrary_evidence:
-        lines += ["", "  Evidence against:"]
-    for ref in card.contrary_evidence:
-        entry = pack.catalogue.entries[ref]
-        lines.append(
-            wrap(f"{entry.short_name} ({entry.identifiers}): {entry.result}", "      ", "    - ")
-        )
+    for heading, refs in (
+        ("Evidence", card.evidence),
+        ("Evidence against", card.contrary_evidence),
+    ):
+        if refs:
+            lines += ["", f"  {heading}:"]
+        for ref in refs:
+            entry = pack.catalogue.entries[ref]
+            lines.append(
+                wrap(
+                    f"{entry.short_name} ({entry.identifiers}): {entry.result}", "      ", "    - "
+                )
+            )
     if card.known_limits:
         lines += ["", "  Known limits:"] + [wrap(x, "      ", "    - ") for x in card.known_limits]
     lines += ["", "  Examples:"]

@@ -13,7 +13,15 @@ from typing import Any
 
 from endodecide.rulebook.conditions import Condition, Group
 
-__all__ = ["Derived", "condition_holds", "direct_fire", "failed_conditions", "rule_holds"]
+__all__ = [
+    "Derived",
+    "DirectTable",
+    "condition_holds",
+    "direct_fire",
+    "direct_table",
+    "failed_conditions",
+    "rule_holds",
+]
 
 Derived = frozenset[tuple[str, str]]
 Item = Condition | Group
@@ -98,8 +106,22 @@ def rule_holds(
     )
 
 
+DirectTable = list[tuple[str, int, list[Item], tuple[str, str] | None]]
+
+
+def direct_table(rules: Iterable[Any]) -> DirectTable:
+    """(id, stratum, conditions, derived (fact, value) or None) of every rule, by stratum."""
+    rows = []
+    for rule in rules:
+        derive = rule.card.then.derive
+        rows.append(
+            (rule.id, rule.stratum, rule.when, (derive.fact, derive.value) if derive else None)
+        )
+    return sorted(rows, key=lambda row: (row[1], row[0]))
+
+
 def direct_fire(
-    rules: list[tuple[str, int, list[Item], tuple[str, str] | None]],
+    rules: DirectTable,
     patient: dict[str, Any],
     lines: list[dict[str, Any]],
 ) -> set[str]:
