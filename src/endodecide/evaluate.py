@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from typing import Any
 
@@ -25,9 +24,9 @@ from endodecide.rulebook.compile import LINE, PATIENT
 from endodecide.rulebook.conditions import plain_words
 from endodecide.summary import summarise
 
-__all__ = ["Evaluator", "pack_info"]
+__all__ = ["CACHE_LIMIT", "Evaluator", "pack_info"]
 
-_CACHE_LIMIT = 2_048
+CACHE_LIMIT = 8_192  # entries per result cache: about 30 MB when all are full
 _STATUS_ORDER = {"standard": 0, "investigational": 1, "evidence_against": 2}
 _SEVERITY_ORDER = {"out_of_scope": 0, "warning": 1, "info": 2}
 
@@ -46,8 +45,9 @@ def pack_info(pack: RulePack) -> PackInfo:
 class Evaluator:
     """Evaluates profiles against one compiled rule pack, one after another."""
 
-    def __init__(self, pack: RulePack) -> None:
+    def __init__(self, pack: RulePack, cache_limit: int = CACHE_LIMIT) -> None:
         self.pack = pack
+        self.cache_limit = cache_limit
         self.engine = Engine(pack.program)
         evidence_year = int(pack.manifest.evidence_as_of[:4])
         self._citations = {
@@ -98,13 +98,20 @@ class Evaluator:
             for rule_id, rule in pack.rules.items()
             if rule.card.then.derive is not None
         }
+        # Each reason template as a format string with one positional field per placeholder,
+        # filled in the order of _reason_fields (braces in the prose itself are escaped).
+        self._reason_formats = {
+            rule_id: _format_string(rule.card.then.derive.reason)
+            for rule_id, rule in pack.rules.items()
+            if rule.card.then.derive is not None
+        }
         self._derives = {
             rule_id: (rule.card.then.derive.fact, rule.card.then.derive.value)
             for rule_id, rule in pack.rules.items()
             if rule.card.then.derive is not None
         }
         # Results repeat across profiles: identical pieces are built once and shared (they are
-        # immutable). Each cache is emptied when it reaches _CACHE_LIMIT, so memory stays flat.
+        # immutable). Each cache is emptied when it reaches cache_limit, so memory stays bounded.
         self._reason_cache: dict[tuple[Any, ...], Reason] = {}
         self._derived_cache: dict[tuple[Any, ...], DerivedFact] = {}
         self._option_cache: dict[tuple[Any, ...], Option] = {}
@@ -127,7 +134,7 @@ class Evaluator:
             self._option_cache,
             self._derived_lists,
         ):
-            if len(cache) >= _CACHE_LIMIT:
+            if len(cache) >= self.cache_limit:
                 cache.clear()
         patient, lines = patient_fact(profile), line_facts(profile)
         evaluation = self.engine.evaluate([patient, *lines], source)
@@ -177,14 +184,12 @@ class Evaluator:
             fields = fields_of.get(rule_id)
             if fields is None:
                 continue  # not a derive rule
-            key = (rule_id, *[_hashable(facts[alias].get(name, "?")) for alias, name in fields])
+            values = [facts[alias].get(name, "?") for alias, name in fields]
+            key = (rule_id, *map(_hashable, values))
             reason = cache.get(key)
             if reason is None:
-                derive = self.pack.rules[rule_id].card.then.derive
-                assert derive is not None
-                reason = cache[key] = Reason.model_construct(
-                    rule=rule_id, text=_render(derive.reason, facts)
-                )
+                text = self._reason_formats[rule_id].format(*map(describe_value, values))
+                reason = cache[key] = Reason.model_construct(rule=rule_id, text=text)
             fact, value = self._derives[rule_id]
             line = facts[LINE]["index"] if LINE in facts else -1
             found.setdefault((fact, value, line), reason)
@@ -264,11 +269,11 @@ def _hashable(value: Any) -> Any:
     return tuple(value) if type(value) is list else value
 
 
-def _render(template: str, bound: dict[str, dict[str, Any]]) -> str:
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        spec = VOCABULARY[name]
-        fact = bound.get(LINE if spec.source == "line" else PATIENT, {})
-        return describe_value(fact.get(spec.field, "?"))
-
-    return PLACEHOLDER.sub(value, template)
+def _format_string(template: str) -> str:
+    """``"{line.months} months"`` → ``"{} months"``: literal braces escaped, placeholders kept
+    in order (the order of the values _reason_fields reads)."""
+    parts = PLACEHOLDER.split(template)  # literal, name, literal, name, ..., literal
+    return "".join(
+        part.replace("{", "{{").replace("}", "}}") if index % 2 == 0 else "{}"
+        for index, part in enumerate(parts)
+    )
