@@ -39,6 +39,7 @@ __all__ = [
     "DIMENSIONS",
     "CoverageResult",
     "Outcome",
+    "PackIndex",
     "SpacePoint",
     "evaluate_space",
     "point_profile",
@@ -190,42 +191,59 @@ class Outcome:
     overlaps: tuple[tuple[str, ...], ...]
 
 
+@dataclass(frozen=True)
+class PackIndex:
+    """What classifying needs from each rule, looked up once."""
+
+    pack: RulePack
+    status: dict[str, str]  # option rules: standard, investigational, evidence_against
+    agents: dict[str, frozenset[str]]  # option rules
+    severity: dict[str, str]  # flag rules
+
+    @classmethod
+    def of(cls, pack: RulePack) -> PackIndex:
+        options = {k: r.card.then.option for k, r in pack.rules.items() if r.card.then.option}
+        flags = {k: r.card.then.flag for k, r in pack.rules.items() if r.card.then.flag}
+        return cls(
+            pack,
+            {k: o.status for k, o in options.items()},
+            {k: frozenset(o.agents) for k, o in options.items()},
+            {k: f.severity for k, f in flags.items()},
+        )
+
+
 def classify(
-    pack: RulePack,
-    index: int,
+    index: PackIndex,
+    position: int,
     profile: Profile,
     fired: set[str],
     derived: frozenset[tuple[str, str]],
 ) -> Outcome:
     """Gaps, conflicts and overlaps of one evaluated profile."""
-    rules = pack.rules
-    options = tuple(sorted(r for r in fired if rules[r].card.then.option is not None))
-    flags = tuple(sorted(r for r in fired if rules[r].card.then.flag is not None))
-    out_of_scope = any(rules[r].card.then.flag.severity == "out_of_scope" for r in flags)  # type: ignore[union-attr]
+    options = tuple(sorted(r for r in fired if r in index.status))
+    flags = tuple(sorted(r for r in fired if r in index.severity))
+    out_of_scope = any(index.severity[r] == "out_of_scope" for r in flags)
     in_scope = profile.hormone_receptor_positive and not out_of_scope
-    offered = [r for r in options if rules[r].card.then.option.status != "evidence_against"]  # type: ignore[union-attr]
-    gap = in_scope and not offered
+    gap = in_scope and all(index.status[r] == "evidence_against" for r in options)
     known = ""
     if gap:
         patient, lines = patient_fact(profile), line_facts(profile)
-        for limitation in pack.limitations:
+        for limitation in index.pack.limitations:
             if rule_holds(limitation.when, patient, lines, derived):
                 known = limitation.id
                 break
     by_agents: dict[frozenset[str], list[str]] = {}
     for rule_id in options:
-        agents = frozenset(rules[rule_id].card.then.option.agents)  # type: ignore[union-attr]
-        by_agents.setdefault(agents, []).append(rule_id)
+        by_agents.setdefault(index.agents[rule_id], []).append(rule_id)
     conflicts, overlaps = [], []
     for same in by_agents.values():
-        against = [r for r in same if rules[r].card.then.option.status == "evidence_against"]  # type: ignore[union-attr]
-        proposed = [r for r in same if r not in against]
-        if against and proposed:
+        proposed = [r for r in same if index.status[r] != "evidence_against"]
+        if len(proposed) < len(same) and proposed:
             conflicts.append(tuple(same))
         if len(proposed) > 1:
             overlaps.append(tuple(proposed))
     return Outcome(
-        index,
+        position,
         tuple(sorted(fired)),
         options,
         flags,
@@ -245,18 +263,18 @@ def _init_worker(root: str) -> None:
     from endodecide.evaluate import Evaluator
 
     pack = load_rulebook(Path(root))
-    _WORKER.update(pack=pack, evaluator=Evaluator(pack), points=space())
+    _WORKER.update(index=PackIndex.of(pack), evaluator=Evaluator(pack), points=space())
 
 
 def _evaluate_slice(bounds: tuple[int, int]) -> list[Outcome]:
-    pack, evaluator, points = _WORKER["pack"], _WORKER["evaluator"], _WORKER["points"]
+    index, evaluator, points = _WORKER["index"], _WORKER["evaluator"], _WORKER["points"]
     found = []
-    for index in range(*bounds):
-        profile = point_profile(points[index])
+    for position in range(*bounds):
+        profile = point_profile(points[position])
         evaluation = evaluator.run_engine(profile)
         fired = {firing.rule_id for firing in evaluation.firings}
         derived = frozenset((f["name"], f["value"]) for f in evaluation.derived)
-        found.append(classify(pack, index, profile, fired, derived))
+        found.append(classify(index, position, profile, fired, derived))
     return found
 
 
