@@ -21,6 +21,10 @@ ED113 = Path("optimise-endocrine/ED113-exemestane-after-nsai.yaml")
 ED114 = Path("optimise-endocrine/ED114-fulvestrant-plus-anastrozole-after-nsai.yaml")
 ED115 = Path("optimise-endocrine/ED115-estradiol-after-aromatase-inhibitor.yaml")
 ED610 = Path("angiogenesis/ED610-bevacizumab-with-endocrine-therapy.yaml")
+DRAFT = (
+    "review:\n  status: draft  # reviewed needs reviewer_role, date and content_hash "
+    "(rules show ID)\n  comments: []\nexamples:"
+)
 
 
 def _copy(tmp_path: Path, name: str = "rules") -> Path:
@@ -228,8 +232,8 @@ def test_review_states(tmp_path: Path) -> None:
         'review:\n  status: reviewed\n  reviewer_role: medical oncologist\n  date: "2026-11-20"\n'
         '  content_hash: "{hash}"\n  comments: [Agreed with the SoFEA reading.]\nexamples:'
     )
-    _edit(root, ED113, "examples:", review.format(hash=current))
-    _edit(root, ED114, "examples:", review.format(hash="000000000000"))
+    _edit(root, ED113, DRAFT, review.format(hash=current))
+    _edit(root, ED114, DRAFT, review.format(hash="000000000000"))
     pack = load_rulebook(root)
     assert pack.rules["ED113"].review_state == "reviewed"
     assert pack.rules["ED114"].review_state == "changed since review"
@@ -246,7 +250,7 @@ def test_review_states(tmp_path: Path) -> None:
 
 def test_reviewed_without_hash_is_a_load_error(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    _edit(root, ED113, "examples:", "review:\n  status: reviewed\nexamples:")
+    _edit(root, ED113, DRAFT, "review:\n  status: reviewed\nexamples:")
     with pytest.raises(RulebookError) as caught:
         load_rulebook(root)
     assert "a reviewed rule needs reviewer_role, date and content_hash" in str(
