@@ -63,7 +63,7 @@ def test_more_than_1024_evaluations_on_one_engine(evaluator: Evaluator) -> None:
 def test_profile_matching_nothing_is_an_empty_result() -> None:
     """'No rule matched' is an empty result; deleting that session does not crash."""
     rules = {"r1": {"all": [{"p": {"$and": [{"kind": "patient"}, {"her2": "positive"}]}}, _gate()]}}
-    engine = Engine(_program(rules, {"r1": ActionSpec("r1", ("p", "g"))}))
+    engine = Engine(_program(rules, {"r1": ActionSpec("r1")}))
     for _ in range(50):
         assert engine.evaluate([{"kind": "patient", "her2": "negative"}]).firings == []
         assert engine.evaluate([{"kind": "unmatched"}]).firings == []
@@ -73,7 +73,7 @@ def test_exception_inside_an_action_is_surfaced(monkeypatch: pytest.MonkeyPatch)
     """An action that raises makes evaluate raise after cleanup, never a silent empty result."""
     rules = {"r1": {"all": [{"p": {"kind": "patient"}}, _gate()]}}
     derive = {"kind": "derived", "name": "x", "value": "y", "by": "r1"}
-    spec = ActionSpec("r1", ("p",), derive, line_alias="missing_alias")
+    spec = ActionSpec("r1", derive, line_alias="missing_alias")
     engine = Engine(_program(rules, {"r1": spec}))
     with pytest.raises(EvaluationError, match="rule r1"):
         engine.evaluate([{"kind": "patient"}])
@@ -103,11 +103,9 @@ def test_negation_sees_facts_derived_later_in_the_chain() -> None:
         },
     }
     actions = {
-        "step": ActionSpec(
-            "step", ("p", "g"), {"kind": "derived", "name": "step", "value": "x", "by": "step"}
-        ),
-        "late": ActionSpec("late", ("d0", "g"), derive),
-        "guarded": ActionSpec("guarded", ("p", "g")),
+        "step": ActionSpec("step", {"kind": "derived", "name": "step", "value": "x", "by": "step"}),
+        "late": ActionSpec("late", derive),
+        "guarded": ActionSpec("guarded"),
     }
     fired = {
         f.rule_id
@@ -130,7 +128,7 @@ def test_firing_budget_stops_runaway_chains(monkeypatch: pytest.MonkeyPatch) -> 
     """A derivation loop is stopped and reported instead of hanging."""
     monkeypatch.setattr(engine_module, "FIRING_BUDGET", 3)
     rules = {f"r{i}": {"all": [{"p": {"kind": "patient"}}, _gate()]} for i in range(5)}
-    engine = Engine(_program(rules, {k: ActionSpec(k, ("p",)) for k in rules}))
+    engine = Engine(_program(rules, {k: ActionSpec(k) for k in rules}))
     with pytest.raises(EvaluationError, match="firings"):
         engine.evaluate([{"kind": "patient"}])
 

@@ -100,16 +100,7 @@ def _compile_rule(
     patterns.append({GATE: {"$and": [{"kind": "phase"}, {"stratum": stratum}]}})
     # Negated patterns go last: durable_rules needs a positive pattern before a negation.
     patterns += [{f"n{n}$not": _derived_pattern(c)} for n, c in enumerate(negatives)]
-    # Bind only what results use: a derive rule's profile and line facts (for its reason and the
-    # line index), any rule's derived facts (for "based on"); never the phase gate.
-    aliases = tuple(
-        alias
-        for alias in (next(iter(p)) for p in patterns)
-        if not alias.endswith("$not")
-        and alias != GATE
-        and (derive is not None or alias.startswith("d"))
-    )
-    action = ActionSpec(rule_id, aliases, derive, LINE if (derive and line) else None)
+    action = ActionSpec(rule_id, derive, LINE if (derive and line) else None)
     return {"all": patterns}, action
 
 

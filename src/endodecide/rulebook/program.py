@@ -12,13 +12,12 @@ __all__ = ["ActionSpec", "Program"]
 class ActionSpec:
     """What happens when a rule fires.
 
-    Every firing is recorded with the facts bound to ``aliases``. A derive action also asserts
+    Every firing is recorded with the facts it matched, by alias. A derive action also asserts
     ``derive`` as a new fact, copying the matched line's index into it when ``line_alias`` is set,
     so that the same conclusion reached from two different lines stays two facts.
     """
 
     rule_id: str
-    aliases: tuple[str, ...]
     derive: dict[str, Any] | None = None
     line_alias: str | None = None
 
