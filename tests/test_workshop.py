@@ -142,10 +142,13 @@ def test_the_space_is_valid_input_and_large() -> None:
 def _coverage(tmp_path: Path, *args: str) -> tuple[str, list[dict[str, str]], dict[str, int]]:
     done = cli("coverage", "--out", str(tmp_path), *args)
     assert done.returncode == 0, done.stderr
-    with (tmp_path / "profiles.csv").open() as handle:
-        rows = list(csv.DictReader(handle))
-    with (tmp_path / "rules.csv").open() as handle:
-        counts = {r["rule"]: int(r["profiles"]) for r in csv.DictReader(handle)}
+    tables = {}
+    for name in ("profiles.csv", "rules.csv"):
+        with (tmp_path / name).open() as handle:
+            assert handle.readline() == f"# {DISCLAIMER}\n"
+            tables[name] = list(csv.DictReader(handle))
+    rows = tables["profiles.csv"]
+    counts = {r["rule"]: int(r["profiles"]) for r in tables["rules.csv"]}
     return done.stdout, rows, counts
 
 

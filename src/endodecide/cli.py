@@ -175,7 +175,7 @@ def validate(paths: Paths) -> None:
         typer.echo(f"ok: {item.source}")
     if problems:
         _fail(problems)
-    typer.echo(f"{len(loaded)} profile(s) valid.")
+    typer.echo(f"{len(loaded)} profile(s) valid. {DISCLAIMER}")
 
 
 @app.command()
@@ -230,7 +230,8 @@ def rules_lint(
         _fail(report.errors)
     typer.echo(
         f"{len(pack.rules)} rules checked: schema, evidence, examples and "
-        f"{report.profiles:,} enumerated profiles; {len(report.warnings)} warning(s)."
+        f"{report.profiles:,} enumerated profiles; {len(report.warnings)} warning(s). "
+        f"{DISCLAIMER}"
     )
 
 

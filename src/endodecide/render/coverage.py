@@ -85,6 +85,7 @@ def render_summary(pack: RulePack, result: CoverageResult, seconds: float, worke
 
 def _csv(header: list[str], rows: list[list[object]]) -> str:
     buffer = io.StringIO()
+    buffer.write(f"# {DISCLAIMER}\n")  # a comment line: read with e.g. pandas comment="#"
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
