@@ -194,3 +194,22 @@ def test_run_explain_shows_reasons_and_near_misses() -> None:
     ) in out
     plain = cli("run", "profiles/P003-secondary-resistance-adjuvant-tamoxifen.yaml")
     assert "Considered but not offered" not in plain.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("report", "profiles/P001-de-novo-endocrine-naive.yaml", "--out"),
+        ("handout", "--out"),
+        ("coverage", "--out"),
+        ("rules", "catalog", "--out"),
+    ],
+    ids=["report", "handout", "coverage", "catalog"],
+)
+def test_an_unwritable_output_is_one_clear_error(tmp_path: Path, args: tuple[str, ...]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    done = cli(*args, str(blocker / "inside" / "out.html"))
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr

@@ -352,15 +352,16 @@ def coverage(
 
     root = rules or default_rules_dir()
     pack = _pack(root)
-    if out is not None and out.exists() and not out.is_dir():
-        _fail([f"{out}: --out must be a folder, and this is a file"])
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            _fail([f"{out}: --out must be a folder, and this is a file"])
+        out.mkdir(parents=True, exist_ok=True)  # fail before the enumeration, not after
     count = workers or os.cpu_count() or 1
     started = time.perf_counter()
     result = evaluate_space(root, count)
     seconds = time.perf_counter() - started
     sys.stdout.write(render_summary(pack, result, seconds, count))
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
         write_atomic(out / "profiles.csv", profiles_csv(result))
         write_atomic(out / "rules.csv", rules_csv(pack, result))
         write_atomic(out / "coverage.html", render_coverage_html(pack, result, seconds, count))
@@ -413,4 +414,8 @@ def main() -> None:
         sys.exit(EXIT_INTERNAL)
     except EndodecideError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        sys.exit(EXIT_INVALID)
+    except OSError as exc:  # an output folder or file that cannot be written, a full disk
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         sys.exit(EXIT_INVALID)
