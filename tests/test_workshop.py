@@ -84,8 +84,7 @@ def test_lint_reports_seeded_pack_problems_with_file_and_line(
 
 def test_lint_reports_an_unused_evidence_entry(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    line = _edit(root, ED115, "evidence: [estradiol-6-vs-30]", "evidence: [milani-2014]")
-    del line
+    _edit(root, ED115, "evidence: [estradiol-6-vs-30]", "evidence: [milani-2014]")
     entry_line = _line_of(root, Path("evidence.yaml"), "  - id: estradiol-6-vs-30")
     done = cli("rules", "lint", str(root))
     assert done.returncode == 1
@@ -248,7 +247,7 @@ def test_review_states(tmp_path: Path) -> None:
     ed114 = html.split('id="ED114"')[1].split("</article>")[0]
     assert "review: <strong>changed since review</strong>" in ed114
     assert "medical oncologist, 2026-11-20" in html.split('id="ED113"')[1].split("</article>")[0]
-    assert "2 rules: " not in html and "1 reviewed, 1 changed since review, 48 draft" in html
+    assert "50 rules: 1 reviewed, 1 changed since review, 48 draft" in html
 
 
 def test_reviewed_without_hash_is_a_load_error(tmp_path: Path) -> None:
