@@ -12,9 +12,10 @@ from endodecide import engine as engine_module
 from endodecide.engine import DONE_RULE, Engine
 from endodecide.errors import EvaluationError
 from endodecide.evaluate import Evaluator
-from endodecide.facts import line_facts, patient_fact
 from endodecide.generate import random_profile
 from endodecide.rulebook import RulePack
+from endodecide.rulebook.compile import compile_condition
+from endodecide.rulebook.conditions import parse_when
 from endodecide.rulebook.program import ActionSpec, Program
 from tests.conftest import make_profile
 
@@ -41,16 +42,55 @@ def test_batch_equals_alone_and_leaves_no_state(pack: RulePack) -> None:
     assert again[::-1] == in_batch
 
 
-def test_every_engine_registers_a_ruleset_name_of_its_own(pack: RulePack) -> None:
-    """Two hosts registering one ruleset name in a process made a later registration fail
-    ("Could not create ruleset, error code: 102"; reproduced with the benchmark's bare host), so
-    each engine registers under a name of its own."""
-    engines = [Engine(pack.program) for _ in range(3)]
-    names = {engine._ruleset for engine in engines}
-    assert len(names) == 3 and pack.program.ruleset not in names
-    profile = random_profile(random.Random(7))
-    facts = [patient_fact(profile), *line_facts(profile)]
-    assert len({str(e.evaluate(facts).firings) for e in engines}) == 1
+def _dirty_heap() -> None:
+    """Leave freed heap blocks full of 0x09 (JSON_IDENTIFIER in the engine's C code)."""
+    junk = [b"\x09" * size for size in range(600, 200_000, 997)]
+    del junk
+
+
+def _any_of_rules(condition: dict) -> dict:
+    return {
+        f"r{n}": {"all": [{"l": {"$and": [{"kind": "line"}, {"n": n}, condition]}}, _gate()]}
+        for n in range(40)
+    }
+
+
+def test_or_inside_an_item_test_breaks_ruleset_creation_at_random() -> None:
+    """The engine trap itself: an $or inside $iany reads an uninitialised byte when the ruleset
+    is built (error 102 whenever the heap holds 0x09 there), which made `make test` flaky."""
+    nested = {"$iany": {"agents": {"$or": [{"$i": "tamoxifen"}, {"$i": "toremifene"}]}}}
+    with pytest.raises(ValueError, match=r"rule r0: an \$or inside \$iany/\$iall"):
+        Engine(_program(_any_of_rules(nested), {f"r{n}": ActionSpec(f"r{n}") for n in range(40)}))
+    failures = 0
+    for _ in range(10):
+        _dirty_heap()
+        try:
+            raw = {key: {**rule, "run": "act"} for key, rule in _any_of_rules(nested).items()}
+            engine_module._Host({"act": lambda c: None}).set_rulesets({"raw": raw})
+        except Exception as exc:  # durable_rules_engine.error
+            failures += "error code: 102" in str(exc)
+    assert failures == 10
+
+
+def test_includes_any_of_registers_on_any_heap() -> None:
+    """Compiled as one item test per value joined outside, "includes any of" registers every
+    time, whatever the heap holds (it failed 50 of 50 times on a dirty heap before)."""
+    (cond,) = parse_when(["line.agents includes any of [tamoxifen, toremifene]"], ("when",))
+    compiled = compile_condition(cond)
+    assert not engine_module._or_inside_item_test(compiled)
+    rules = _any_of_rules(compiled)
+    actions = {rule_id: ActionSpec(rule_id) for rule_id in rules}
+    for _ in range(50):
+        _dirty_heap()
+        engine = Engine(_program(rules, actions))
+        fired = engine.evaluate([{"kind": "line", "n": 3, "agents": ["toremifene"]}]).firings
+        assert [f.rule_id for f in fired] == ["r3"]
+
+
+def test_no_shipped_rule_nests_an_or_inside_an_item_test(pack: RulePack) -> None:
+    """The whole compiled pack is free of the construct that broke ruleset creation."""
+    rules = pack.program.rules
+    assert not [key for key, rule in rules.items() if engine_module._or_inside_item_test(rule)]
 
 
 def test_more_than_1024_evaluations_on_one_engine(evaluator: Evaluator) -> None:

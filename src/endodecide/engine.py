@@ -9,8 +9,10 @@ Traps of durable_rules 2.0.28 handled here (see shared/domain/durable-rules-note
 - two-parameter actions are treated as asynchronous → actions come from a one-parameter factory;
 - registration deletes ``run`` from the dicts passed in → a deep copy is registered;
 - negation is evaluated when the positive pattern arrives → strata gated by phase facts;
-- two hosts registering one ruleset name in a process break later registrations → each engine
-  registers its ruleset under a name of its own;
+- an ``$or`` inside ``$iany``/``$iall`` makes ruleset creation read an uninitialised byte
+  (``createForwardAlpha`` in rete.c never sets ``expression.right.type``), so registration fails
+  at random with error 102, depending on what the heap held → the compiler joins one item test
+  per value outside the ``$iany``, and ``Engine`` refuses a program that still nests one;
 - "no rule matched" raises MessageNotHandledException → an empty result, not an error.
 """
 
@@ -64,6 +66,19 @@ class _Host(durable_engine.Host):
         return self._actions[action_name]
 
 
+def _or_inside_item_test(node: Any, inside: bool = False) -> bool:
+    """Whether an ``$or`` stands anywhere inside an ``$iany``/``$iall`` expression."""
+    if isinstance(node, list):
+        return any(_or_inside_item_test(item, inside) for item in node)
+    if not isinstance(node, dict):
+        return False
+    return any(
+        (inside and key == "$or")
+        or _or_inside_item_test(value, inside or key in {"$iany", "$iall"})
+        for key, value in node.items()
+    )
+
+
 class Engine:
     """A compiled rule pack, ready to evaluate profiles one after another."""
 
@@ -75,10 +90,11 @@ class Engine:
         actions[DONE_RULE] = self._done
         rules = {rule_id: {**rule, "run": rule_id} for rule_id, rule in program.rules.items()}
         rules[DONE_RULE] = {"all": [{"m": {"kind": DONE_RULE}}], "pri": 65535, "run": DONE_RULE}
+        for rule_id, rule in program.rules.items():
+            if _or_inside_item_test(rule):
+                raise ValueError(f"rule {rule_id}: an $or inside $iany/$iall (engine error 102)")
         self._host = _Host(actions)
-        # A name of its own per engine: two hosts registering the same ruleset name in one
-        # process make a later registration fail ("Could not create ruleset, error code: 102").
-        self._ruleset = f"{program.ruleset}-{next(_ENGINE_IDS)}"
+        self._ruleset = f"{program.ruleset}-{next(_ENGINE_IDS)}"  # tells engines apart in errors
         self._host.set_rulesets({self._ruleset: copy.deepcopy(rules)})
 
     @property

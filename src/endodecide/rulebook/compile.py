@@ -24,9 +24,13 @@ def compile_condition(item: Condition | Group) -> dict[str, Any]:
         return {"$or" if item.mode == "any" else "$and": [compile_condition(i) for i in item.items]}
     field, op, values = item.fact.field, item.op, item.values
     if item.fact.kind == "list":
-        either = [{"$i": v} for v in values]
         if op in {"includes", "includes any of"}:
-            return {"$iany": {field: either[0] if len(either) == 1 else {"$or": either}}}
+            # One "any item" test per value, joined outside: an $or *inside* $iany makes
+            # durable_rules 2.0.28 read an uninitialised byte while building the ruleset
+            # (createForwardAlpha in rete.c never sets expression.right.type), so registration
+            # failed with error 102 whenever the heap happened to hold 0x09 or 0x0C there.
+            anys = [{"$iany": {field: {"$i": v}}} for v in values]
+            return anys[0] if len(anys) == 1 else {"$or": anys}
         return {"$iall": {field: {"$and": [{"$neq": {"$i": v}} for v in values]}}}
     if op in _COMPARE:
         return {_COMPARE[op]: {field: values[0]}}
