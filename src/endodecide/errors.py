@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from endodecide.textsafe import printable
+
 __all__ = [
     "EndodecideError",
     "EvaluationError",
@@ -78,8 +80,10 @@ class EvaluationError(EndodecideError):
 
 
 def display_path(path: Path) -> str:
-    """A path as the user would type it: relative to the working directory when possible."""
+    """A path as the user would type it: relative to the working directory when possible, with
+    control characters in file names shown as escapes, never sent raw to a terminal."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+        shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError, RuntimeError):  # elsewhere, or a link loop
+        shown = str(path)
+    return printable(shown)
