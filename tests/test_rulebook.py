@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -34,13 +35,39 @@ def _edit(root: Path, rel: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
+def _derive_rule(rule_id: str, condition: str, fact: str, value: str) -> tuple[Path, str]:
+    """A minimal, otherwise valid classification rule deriving ``fact`` when ``condition``."""
+    profile = (
+        "{label: Seeded, sex: female, menopausal_status: post, "
+        "receptors: {er: positive, pr: positive, her2: negative}, "
+        "disease: {setting: de_novo, extent: bone_only}}"
+    )
+    slug = f"seeded-{rule_id.lower()}"
+    text = (
+        f"id: {rule_id}\nslug: {slug}\ntitle: Seeded defect\nstrategy: classification\n"
+        f"statement: A temporary rule of a seeded defect.\nwhen:\n  - {condition}\n"
+        f"then:\n  derive:\n    fact: {fact}\n    value: {value}\n    reason: seeded\n"
+        f"evidence: [abc2-2014]\nexamples:\n  fires:\n    - {profile}\n"
+        f"  does_not_fire:\n    - {profile}\n"
+    )
+    return Path(f"classification/{rule_id}-{slug}.yaml"), text
+
+
+# A cycle through negation: ED950 derives treatment_line unless endocrine_resistance is primary,
+# ED951 derives endocrine_resistance unless treatment_line is first.
+CYCLE = (
+    _derive_rule("ED950", "endocrine_resistance is not primary", "treatment_line", "first"),
+    _derive_rule("ED951", "treatment_line is not first", "endocrine_resistance", "primary"),
+)
+
+
 def test_shipped_pack_loads(pack) -> None:
     """The shipped pack passes every check."""
     assert len(pack.rules) >= 25
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "expected"),
+    ("old", "new", "expected", "added"),
     [
         (
             "  - her2 is negative",
@@ -48,60 +75,87 @@ def test_shipped_pack_loads(pack) -> None:
             "ED210-everolimus-exemestane-after-nsai.yaml:{line}: when[1]: "
             "E414 unknown fact 'her2_status' "
             "(did you mean 'her2'?)",
+            (),
         ),
         (
             "  - her2 is negative",
             "  - her2 is negatve",
             ":{line}: when[1]: E417 'negatve' is not a value of her2 (did you mean 'negative'?)",
+            (),
         ),
         (
             "  - her2 is negative",
             "  - her2 is at least 2",
             ":{line}: when[1]: E415 'is at least' does not apply to her2",
+            (),
         ),
         (
             "  - her2 is negative",
             "  - her2 negative",
             ":{line}: when[1]: E413 cannot read condition",
+            (),
         ),
         (
             "evidence: [bolero-2-pfs, bolero-2-os]",
             "evidence: [bolero-2-pfs, bolero2-os]",
             "E422 evidence 'bolero2-os' is not in the catalogue (did you mean 'bolero-2-os'?)",
+            (),
         ),
         (
             "strategy: mtor",
             "strategy: mtorr",
             "E421 unknown strategy 'mtorr' (did you mean 'mtor'?)",
+            (),
         ),
         (
             "  - hormone_receptor is positive\n",
             "",
             "E425 an option rule must include the condition 'hormone_receptor is positive'",
+            (),
         ),
         (
             "    status: standard",
             "    status: standart",
             ":{line}: then.option.status: E203 'standart' "
             "is not allowed (did you mean 'standard'?)",
+            (),
         ),
         (
             "    regimen:",
             "    regimens:",
             "E201 unknown field 'regimens' (did you mean 'regimen'?)",
+            (),
         ),
-        ("id: ED210", "id: ED299", "E420 file should be named ED299-everolimus-exemestane"),
+        ("id: ED210", "id: ED299", "E420 file should be named ED299-everolimus-exemestane", ()),
+        (
+            "",
+            "",
+            "classification/ED950-seeded-ed950.yaml:1: when: E433 negation cycle: ED950 derives "
+            "treatment_line, which ED951 negates; ED951 derives endocrine_resistance, "
+            "which ED950 negates",
+            CYCLE,
+        ),
     ],
 )
-def test_seeded_defects(rules_copy: Path, old: str, new: str, expected: str) -> None:
-    """A defect in a rule file is reported like a compiler error."""
-    line = (rules_copy / ED210).read_text().split(old)[0].count("\n") + 1
-    _edit(rules_copy, ED210, old, new)
+def test_seeded_defects(
+    rules_copy: Path, old: str, new: str, expected: str, added: tuple[tuple[Path, str], ...]
+) -> None:
+    """A defect in a rule file, or in rules added to the pack, is reported like a compiler error."""
+    for rel, text in added:
+        (rules_copy / rel).write_text(text)
+    if old:
+        line = (rules_copy / ED210).read_text().split(old)[0].count("\n") + 1
+        _edit(rules_copy, ED210, old, new)
+        expected = expected.replace("{line}", str(line))
     problems = _problems(rules_copy)
-    expected = expected.replace("{line}", str(line))
     assert any(expected in p for p in problems), problems
     # no cascade of follow-on errors (a mistyped citation really does leave an entry unused)
-    assert all(ED210.name in p or "E432" in p for p in problems), problems
+    blamed = added[0][0].name if added else ED210.name
+    assert all(blamed in p or "E432" in p for p in problems), problems
+    # one line per defect, even when it spans several rules
+    code = re.search(r"\bE\d{3}\b", expected)
+    assert code is not None
+    assert sum(f" {code[0]} " in p for p in problems) == 1, problems
 
 
 def test_example_profile_errors_point_into_the_rule_file(rules_copy: Path) -> None:
@@ -162,15 +216,19 @@ def test_derived_fact_nobody_derives(rules_copy: Path) -> None:
 
 
 def test_negation_cycle(rules_copy: Path) -> None:
-    """A rule negating a fact that depends on its own conclusion is refused."""
+    """A rule negating its own conclusion is refused, once, and the rules using it are not."""
+    rel = Path("classification/ED012-endocrine-resistance-none.yaml")
     _edit(
         rules_copy,
-        Path("classification/ED012-endocrine-resistance-none.yaml"),
-        "  - resistance_signal includes none of [primary, secondary]",
-        "  - endocrine_resistance is not primary",
+        rel,
+        "  - hormone_receptor is positive\n",
+        "  - hormone_receptor is positive\n  - endocrine_resistance is not primary\n",
     )
     problems = _problems(rules_copy)
-    assert any("E433 negation cycle" in p for p in problems), problems
+    assert problems == [
+        f"{rules_copy / rel}:1: when: E433 negation cycle: "
+        "ED012 derives endocrine_resistance, which ED012 negates"
+    ], problems
 
 
 def test_unknown_placeholder_in_reason(rules_copy: Path) -> None:

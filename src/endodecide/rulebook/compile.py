@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from endodecide.rulebook.conditions import Condition, Group
 from endodecide.rulebook.program import ActionSpec, Program
 
-__all__ = ["LINE", "PATIENT", "compile_condition", "compile_program", "compute_strata"]
+__all__ = [
+    "LINE",
+    "PATIENT",
+    "NegationCycle",
+    "compile_condition",
+    "compile_program",
+    "compute_strata",
+]
 
 PATIENT, LINE, GATE = "p", "l", "g"
 _COMPARE = {
@@ -61,30 +70,163 @@ def _source(item: Condition | Group) -> str:
     return (item.conditions()[0] if isinstance(item, Group) else item).fact.source
 
 
+@dataclass(frozen=True)
+class NegationCycle:
+    """Rules deriving facts in a ring through at least one negation, so no stratum can hold.
+
+    ``steps`` are (rule id, the fact it derives, whether the next rule negates that fact);
+    the last rule's fact is tested by the first rule.
+    """
+
+    steps: tuple[tuple[str, str, bool], ...]
+
+    @property
+    def first(self) -> str:
+        return self.steps[0][0]
+
+    @property
+    def message(self) -> str:
+        parts = []
+        for index, (rule_id, fact, negated) in enumerate(self.steps):
+            tester = self.steps[(index + 1) % len(self.steps)][0]
+            parts.append(f"{rule_id} derives {fact}, which {tester} {_VERB[negated]}")
+        return "negation cycle: " + "; ".join(parts)
+
+
+_VERB = {True: "negates", False: "requires"}
+Node = tuple[str, str]  # ("rule", id) or ("fact", name)
+
+
+def _dependency_graph(
+    when_by_rule: dict[str, list[Condition | Group]], derives: dict[str, str]
+) -> dict[Node, dict[Node, bool]]:
+    """Edges rule → fact it derives (never negated) and fact → rule testing it (negated?)."""
+    graph: dict[Node, dict[Node, bool]] = {("rule", r): {} for r in sorted(when_by_rule)}
+    for fact in sorted(set(derives.values())):
+        graph[("fact", fact)] = {}
+    for rule_id, fact in derives.items():
+        graph[("rule", rule_id)][("fact", fact)] = False
+    for rule_id in sorted(when_by_rule):
+        for cond in _all_conditions(when_by_rule[rule_id]):
+            if cond.fact.source == "derived":
+                edges = graph.setdefault(("fact", cond.fact.name), {})
+                edges[("rule", rule_id)] = edges.get(("rule", rule_id), False) or cond.negated
+    return graph
+
+
+def _components(graph: dict[Node, dict[Node, bool]]) -> list[list[Node]]:
+    """Tarjan's strongly connected components, each after every component it reaches."""
+    index: dict[Node, int] = {}
+    low: dict[Node, int] = {}
+    stack: list[Node] = []
+    on_stack: set[Node] = set()
+    found: list[list[Node]] = []
+    for root in graph:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, iter(graph[root]))]
+        while work:
+            node, successors = work[-1]
+            step = next(successors, None)
+            if step is not None:
+                if step not in index:
+                    index[step] = low[step] = len(index)
+                    stack.append(step)
+                    on_stack.add(step)
+                    work.append((step, iter(graph[step])))
+                elif step in on_stack:
+                    low[node] = min(low[node], index[step])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component: list[Node] = []
+                while not component or component[-1] != node:
+                    component.append(stack.pop())
+                    on_stack.discard(component[-1])
+                found.append(component)
+    return found
+
+
+def _shortest_path(graph: dict[Node, dict[Node, bool]], start: Node, goal: Node) -> list[Node]:
+    """Breadth-first path from ``start`` to ``goal`` (both in one component), inclusive."""
+    came_from: dict[Node, Node | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if node == goal:
+            break
+        for step in sorted(graph[node]):
+            if step not in came_from:
+                came_from[step] = node
+                queue.append(step)
+    path: list[Node] = []
+    at: Node | None = goal
+    while at is not None:
+        path.append(at)
+        at = came_from[at]
+    return path[::-1]
+
+
+def _cycle(graph: dict[Node, dict[Node, bool]], component: list[Node]) -> NegationCycle | None:
+    """The shortest cycle of the component through a negated edge, from its lowest rule id."""
+    members = set(component)
+    inside = {n: {m: neg for m, neg in graph[n].items() if m in members} for n in members}
+    best: list[Node] | None = None
+    negated_edges = sorted(
+        (fact, rule) for fact in members for rule, negated in inside[fact].items() if negated
+    )
+    for fact, rule in negated_edges:  # only fact → rule edges are ever negated
+        path = _shortest_path(inside, rule, fact)  # rule → its fact → ... → fact
+        if best is None or len(path) < len(best):
+            best = path
+    if best is None:
+        return None
+    rules = [name for kind, name in best if kind == "rule"]
+    facts = [name for kind, name in best if kind == "fact"]
+    steps = [
+        (rule, fact, inside[("fact", fact)][("rule", rules[(i + 1) % len(rules)])])
+        for i, (rule, fact) in enumerate(zip(rules, facts, strict=True))
+    ]
+    start = rules.index(min(rules))
+    return NegationCycle(tuple(steps[start:] + steps[:start]))
+
+
 def compute_strata(
     when_by_rule: dict[str, list[Condition | Group]], derives: dict[str, str]
-) -> dict[str, int] | list[str]:
-    """Stratum of each rule: above every rule deriving a fact it negates. Cycles → rule ids."""
-    stratum = dict.fromkeys(when_by_rule, 0)
-    ceiling = len(set(derives.values())) + 1  # no cycle through negation → never higher
-    for _ in range(len(when_by_rule) + 2):
-        fact_level: dict[str, int] = {}
-        for rule_id, fact in derives.items():
-            fact_level[fact] = max(fact_level.get(fact, 0), stratum[rule_id])
-        changed = False
-        for rule_id, when in when_by_rule.items():
-            level = 0
-            for cond in _all_conditions(when):
-                if cond.fact.source == "derived":
-                    base = fact_level.get(cond.fact.name, 0)
-                    level = max(level, base + 1 if cond.negated else base)
-            if level != stratum[rule_id]:
-                stratum[rule_id], changed = level, True
-        if not changed:
-            return stratum
-        if max(stratum.values()) > ceiling:
-            break
-    return sorted(rule for rule, level in stratum.items() if level >= ceiling - 1)
+) -> dict[str, int] | list[NegationCycle]:
+    """Stratum of each rule: above every rule deriving a fact it negates.
+
+    Rules and derived facts form a dependency graph; a strongly connected component holding a
+    negated edge is a cycle through negation, returned once per component instead.
+    """
+    graph = _dependency_graph(when_by_rule, derives)
+    components = _components(graph)
+    cycles = [cycle for comp in components if (cycle := _cycle(graph, comp)) is not None]
+    if cycles:
+        return sorted(cycles, key=lambda c: c.first)
+    incoming: dict[Node, list[tuple[Node, bool]]] = {node: [] for node in graph}
+    for source, edges in graph.items():
+        for target, negated in edges.items():
+            incoming[target].append((source, negated))
+    level: dict[Node, int] = {}
+    for component in reversed(components):  # each after every component it depends on
+        members = set(component)
+        height = max(
+            (
+                level[source] + int(negated)
+                for node in component
+                for source, negated in incoming[node]
+                if source not in members
+            ),
+            default=0,
+        )
+        level.update(dict.fromkeys(component, height))
+    return {rule_id: level[("rule", rule_id)] for rule_id in when_by_rule}
 
 
 def _compile_rule(

@@ -160,17 +160,18 @@ def _load(root: Path) -> RulePack:
     derives = {r.id: r.card.then.derive.fact for r in rules if r.card.then.derive}
     strata = compute_strata(when, derives)
     if isinstance(strata, list):
+        # one problem per cycle, at the first rule on it; rules downstream are not to blame
+        rule_by_id = {r.id: r for r in rules}
         raise RulebookError(
             [
                 Problem(
-                    r.source,
-                    r.line,
+                    rule_by_id[cycle.first].source,
+                    rule_by_id[cycle.first].line,
                     "when",
-                    "negation cycle: this rule negates a fact that depends on its own conclusion",
+                    cycle.message,
                     "E433",
                 )
-                for r in rules
-                if r.id in strata
+                for cycle in strata
             ]
         )
     values = {
