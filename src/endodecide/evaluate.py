@@ -22,12 +22,13 @@ from endodecide.rulebook import RulePack
 from endodecide.rulebook.check import PLACEHOLDER
 from endodecide.rulebook.compile import LINE, PATIENT
 from endodecide.rulebook.conditions import plain_words
+from endodecide.rulebook.schema import OptionAdjustment
 from endodecide.summary import summarise
 
 __all__ = ["CACHE_LIMIT", "Evaluator", "pack_info"]
 
 CACHE_LIMIT = 8_192  # entries per result cache: about 30 MB when all are full
-_STATUS_ORDER = {"standard": 0, "investigational": 1, "evidence_against": 2}
+_STATUS_ORDER = {"standard": 0, "investigational": 1, "deferred": 2, "evidence_against": 3}
 _SEVERITY_ORDER = {"out_of_scope": 0, "warning": 1, "info": 2}
 
 
@@ -84,6 +85,16 @@ class Evaluator:
             )
             for rule_id, rule in pack.rules.items()
             if rule.card.then.flag is not None
+        }
+        self._adjustments = {
+            rule_id: rule.card.then.flag.adjusts_options
+            for rule_id, rule in pack.rules.items()
+            if rule.card.then.flag is not None and rule.card.then.flag.adjusts_options
+        }
+        self._agents = {
+            rule_id: frozenset(rule.card.then.option.agents)
+            for rule_id, rule in pack.rules.items()
+            if rule.card.then.option is not None
         }
         self._order = {name: index for index, name in enumerate(VOCABULARY)}
         self._option_rank = {
@@ -148,8 +159,12 @@ class Evaluator:
                 options.append(self._option(rule_id, by_rule[rule_id], reasons))
             elif rule_id in self._flags:
                 flags.append(self._flags[rule_id])
-        options.sort(key=lambda o: self._option_rank[o.rule])
         flags.sort(key=lambda f: (_SEVERITY_ORDER[f.severity], f.rule))
+        for flag in flags:
+            adjustment = self._adjustments.get(flag.rule)
+            if adjustment is not None:
+                options = [self._adjusted(o, flag.rule, adjustment) for o in options]
+        options.sort(key=lambda o: (_STATUS_ORDER[o.status], *self._option_rank[o.rule][1:]))
         misses = (
             near_misses(
                 self.pack,
@@ -172,6 +187,28 @@ class Evaluator:
             options=options,
             near_misses=misses,
         )
+
+    def _adjusted(self, option: Option, flag_rule: str, adjustment: OptionAdjustment) -> Option:
+        """``option`` as a fired flag adjusts it (status, an added caution), or unchanged."""
+        agents = self._agents[option.rule]
+        own_status = option.status_before_adjustment or option.status  # flags commute
+        if (
+            own_status not in adjustment.statuses
+            or agents.intersection(adjustment.skip_if_agents_include)
+            or (
+                adjustment.only_if_agents_within
+                and not agents.issubset(adjustment.only_if_agents_within)
+            )
+        ):
+            return option
+        update: dict[str, Any] = {
+            "cautions": [*option.cautions, f"{adjustment.caution} [{flag_rule}]"],
+            "adjusted_by": [*option.adjusted_by, flag_rule],
+        }
+        if adjustment.to_status is not None:
+            update["status"] = adjustment.to_status
+            update["status_before_adjustment"] = own_status
+        return option.model_copy(update=update)
 
     def _cite(self, ids: list[str]) -> list[Citation]:
         return [self._citations[i] for i in ids]
@@ -237,6 +274,7 @@ class Evaluator:
             strategy=strategy.id,
             strategy_title=strategy.title,
             regimen=spec.regimen,
+            agents=list(spec.agents),
             mechanism=spec.mechanism,
             status=spec.status,
             cautions=list(spec.cautions),

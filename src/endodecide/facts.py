@@ -72,6 +72,10 @@ VALUE_LABELS: dict[str, str] = {
     "not_resistant": "not endocrine resistant",
     "not_applicable": "not applicable",
     "third_or_later": "third or later",
+    "unclassified": "not classified by ABC2",
+    "postmenopausal": "postmenopausal",
+    "suppressed": "suppressed (before menopause, on ovarian function suppression)",
+    "active": "active (before menopause, no ovarian function suppression)",
     "primary": "primary",
     "secondary": "secondary",
     "sensitive": "endocrine sensitive",
@@ -174,6 +178,27 @@ _SPECS = (
         "number",
         "number of the metastatic line (1 = first line)",
         optional=True,
+        description=(
+            "Metastatic lines only. An agent switched for toxicity keeps the line's number: the "
+            "line after one that ended by toxicity continues it."
+        ),
+    ),
+    FactSpec(
+        "line.months_in_metastatic_line",
+        "line",
+        "number",
+        "months on this metastatic line so far, agents switched for toxicity included",
+        unit="months",
+        optional=True,
+        description="Metastatic lines only: this entry plus earlier entries of the same line.",
+    ),
+    FactSpec(
+        "line.last_adjuvant",
+        "line",
+        "bool",
+        "the last line of adjuvant therapy",
+        optional=True,
+        description="Adjuvant lines only: true for the line after which the disease recurred.",
     ),
     FactSpec(
         "line.fulvestrant_dose_mg", "line", "number", "fulvestrant dose", unit="mg", optional=True
@@ -184,7 +209,7 @@ _SPECS = (
         "resistance_signal",
         "derived",
         "endocrine-resistance findings (ABC2)",
-        ("primary", "secondary", "sensitive"),
+        ("primary", "secondary", "sensitive", "unclassified"),
         multi=True,
         description="One finding per line of therapy that meets an ABC2 criterion.",
     ),
@@ -192,7 +217,13 @@ _SPECS = (
         "endocrine_resistance",
         "derived",
         "endocrine resistance (ESO-ESMO ABC2)",
-        ("primary", "secondary", "not_resistant", "not_applicable"),
+        ("primary", "secondary", "not_resistant", "unclassified", "not_applicable"),
+    ),
+    _enum(
+        "ovarian_function",
+        "derived",
+        "ovarian function, for endocrine choices",
+        ("postmenopausal", "suppressed", "active"),
     ),
     _enum("progressed_on", "derived", "progressed on or relapsed after", DRUG_CLASSES, multi=True),
     _enum(
@@ -231,7 +262,7 @@ def patient_fact(profile: Profile) -> dict[str, Any]:
         "visceral_crisis": profile.disease.visceral_crisis,
         "chemotherapy_lines": profile.chemotherapy_lines_for_metastatic,
         "adjuvant_endocrine_lines": sum(line.setting == "adjuvant" for line in history),
-        "metastatic_endocrine_lines": sum(line.setting == "metastatic" for line in history),
+        "metastatic_endocrine_lines": _metastatic_lines_before_now(profile),
         "pik3ca": profile.biomarkers.pik3ca,
         "esr1": profile.biomarkers.esr1,
         "akt1": profile.biomarkers.akt1,
@@ -242,12 +273,26 @@ def patient_fact(profile: Profile) -> dict[str, Any]:
     return fact
 
 
+def _metastatic_lines_before_now(profile: Profile) -> int:
+    """Metastatic lines already given before the one now to be chosen. An entry that ended by
+    toxicity does not end its line: the next agent continues the same line, and when the last
+    entry ended by toxicity the line now to be chosen is that same line."""
+    history = profile.endocrine_history
+    return sum(line.setting == "metastatic" and line.ended != "toxicity" for line in history)
+
+
 def line_facts(profile: Profile) -> list[dict[str, Any]]:
     """One fact per line, with the running totals rules need (no clinical judgement here)."""
     facts = []
     adjuvant_total = 0
     metastatic_number = 0
-    for index, line in enumerate(profile.endocrine_history):
+    months_in_line = 0
+    continues_line = False  # the previous metastatic entry ended by toxicity
+    history = profile.endocrine_history
+    last_adjuvant = max(
+        (i for i, line in enumerate(history) if line.setting == "adjuvant"), default=-1
+    )
+    for index, line in enumerate(history):
         fact: dict[str, Any] = {
             "kind": "line",
             "index": index,
@@ -259,9 +304,15 @@ def line_facts(profile: Profile) -> list[dict[str, Any]]:
         if line.setting == "adjuvant":
             adjuvant_total += line.months
             fact["adjuvant_months_total"] = adjuvant_total
+            fact["last_adjuvant"] = index == last_adjuvant
         else:
-            metastatic_number += 1
+            if not continues_line:
+                metastatic_number += 1
+                months_in_line = 0
+            months_in_line += line.months
+            continues_line = line.ended == "toxicity"
             fact["metastatic_line_number"] = metastatic_number
+            fact["months_in_metastatic_line"] = months_in_line
         if line.months_from_end_to_relapse is not None:
             fact["months_from_end_to_relapse"] = line.months_from_end_to_relapse
         if line.fulvestrant_dose_mg is not None:

@@ -21,7 +21,7 @@ __all__ = [
     "RunOutput",
 ]
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 class _Out(BaseModel):
@@ -82,10 +82,18 @@ class Option(_Out):
     strategy: str
     strategy_title: str
     regimen: str
+    agents: list[str] = Field(description="What the option gives: its identity.")
     mechanism: str
-    status: Literal["standard", "investigational", "evidence_against"] = Field(
+    status: Literal["standard", "investigational", "deferred", "evidence_against"] = Field(
         description="Status as of the review: standard, investigational (clinical trial only), "
-        "or evidence against (considered and not supported)."
+        "or evidence against (considered and not supported); deferred when a flag (such as "
+        "visceral crisis) holds it back until the flagged situation is resolved."
+    )
+    status_before_adjustment: Literal["standard", "investigational", "evidence_against"] | None = (
+        Field(default=None, description="The rule's own status, when a flag changed it.")
+    )
+    adjusted_by: list[str] = Field(
+        default=[], description="Flag rules that adjusted this option (status or cautions)."
     )
     cautions: list[str]
     evidence: list[Citation] = Field(min_length=1)
@@ -152,7 +160,7 @@ class ProblemOut(_Out):
 class RunOutput(_Out):
     """The document ``endodecide run --format json`` prints."""
 
-    schema_version: Literal["1.1"] = SCHEMA_VERSION
+    schema_version: Literal["1.2"] = SCHEMA_VERSION
     disclaimer: str
     rule_pack: PackInfo
     results: list[ProfileResult]

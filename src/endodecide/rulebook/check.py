@@ -128,8 +128,17 @@ def check_rule(rule: Rule, manifest: PackManifest, catalogue: Catalogue) -> list
                         "then.derive.reason",
                     )
                 )
+    agent_lists: list[tuple[str, list[str]]] = []
     if card.then.option is not None:
-        for agent in card.then.option.agents:
+        agent_lists.append(("then.option.agents", card.then.option.agents))
+    adjustment = card.then.flag.adjusts_options if card.then.flag is not None else None
+    if adjustment is not None:
+        agent_lists += [
+            ("then.flag.adjusts_options.skip_if_agents_include", adjustment.skip_if_agents_include),
+            ("then.flag.adjusts_options.only_if_agents_within", adjustment.only_if_agents_within),
+        ]
+    for where, agents in agent_lists:
+        for agent in agents:
             if agent not in OPTION_AGENTS:
                 problems.append(
                     _at(
@@ -137,9 +146,10 @@ def check_rule(rule: Rule, manifest: PackManifest, catalogue: Catalogue) -> list
                         f"unknown agent '{agent}'{did_you_mean(agent, OPTION_AGENTS)}; allowed: "
                         f"{', '.join(OPTION_AGENTS)}",
                         "E427",
-                        "then.option.agents",
+                        where,
                     )
                 )
+    if card.then.option is not None:
         required = "hormone_receptor is positive"
         if not any(c.text == required for c in _conditions(rule)):
             problems.append(

@@ -48,8 +48,8 @@ def compile_condition(item: Condition | Group) -> dict[str, Any]:
     return {"$and": [{"$neq": {field: v}} for v in values]}
 
 
-def _derived_pattern(item: Condition) -> dict[str, Any]:
-    values = [{"value": v} for v in item.values]
+def _derived_pattern(item: Condition, drop: frozenset[Any] = frozenset()) -> dict[str, Any]:
+    values = [{"value": v} for v in item.values if v not in drop] or [{"value": None}]
     return {
         "$and": [
             {"kind": "derived"},
@@ -242,7 +242,17 @@ def _compile_rule(
         patterns.append({LINE: {"$and": [{"kind": "line"}, *line]}})
     positives = [c for c in derived if not c.negated]
     negatives = [c for c in derived if c.negated]
-    patterns += [{f"d{n}": _derived_pattern(c)} for n, c in enumerate(positives)]
+    # A fact a positive pattern binds is not seen by the rule's negated patterns (durable_rules
+    # correlates distinct facts), so "includes any of [a, b]" with "does not include b" would
+    # fire on b alone. Values a rule also negates are dropped from its positive lists: the same
+    # meaning, and what the engine then evaluates is what the rule says.
+    excluded: dict[str, frozenset[Any]] = {}
+    for cond in negatives:
+        excluded[cond.fact.name] = excluded.get(cond.fact.name, frozenset()) | set(cond.values)
+    patterns += [
+        {f"d{n}": _derived_pattern(c, excluded.get(c.fact.name, frozenset()))}
+        for n, c in enumerate(positives)
+    ]
     patterns.append({GATE: {"$and": [{"kind": "phase"}, {"stratum": stratum}]}})
     # Negated patterns go last: durable_rules needs a positive pattern before a negation.
     patterns += [{f"n{n}$not": _derived_pattern(c)} for n, c in enumerate(negatives)]

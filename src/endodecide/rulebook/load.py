@@ -10,6 +10,7 @@ from pathlib import Path
 
 from endodecide.errors import Problem, RulebookError, display_path
 from endodecide.evidence import Catalogue, load_catalogue
+from endodecide.invariants import INVARIANTS, load_invariants
 from endodecide.profile import profile_from_data
 from endodecide.rulebook.cache import cache_key, load_cached, store
 from endodecide.rulebook.check import check_pack, check_rule
@@ -23,6 +24,7 @@ from endodecide.validation import validate_model
 __all__ = ["CATALOGUE", "MANIFEST", "default_rules_dir", "load_rulebook", "rule_files"]
 
 MANIFEST, CATALOGUE = "pack.yaml", "evidence.yaml"
+_NOT_RULES = {MANIFEST, CATALOGUE, INVARIANTS}
 
 
 def rule_files(root: Path) -> list[Path]:
@@ -30,7 +32,7 @@ def rule_files(root: Path) -> list[Path]:
     return sorted(
         path
         for path in root.rglob("*.yaml")
-        if path.is_file() and path.relative_to(root).as_posix() not in {MANIFEST, CATALOGUE}
+        if path.is_file() and path.relative_to(root).as_posix() not in _NOT_RULES
     )
 
 
@@ -115,7 +117,7 @@ def load_rulebook(root: Path) -> RulePack:
         raise RulebookError(
             [Problem(display_path(root), None, "", "rule folder not found", "E100")]
         )
-    files = [root / MANIFEST, root / CATALOGUE, *rule_files(root)]
+    files = [root / MANIFEST, root / CATALOGUE, *_invariants_file(root), *rule_files(root)]
     key = None
     if all(path.is_file() for path in files[:2]):
         key = cache_key(root, files)
@@ -179,9 +181,20 @@ def _load(root: Path) -> RulePack:
         for r in rules
         if r.card.then.derive
     }
+    invariants = load_invariants(
+        root,
+        catalogue,
+        {
+            r.id: (v[1], r.when)
+            for r in rules
+            if (v := values.get(r.id)) and v[0] == "progressed_on"
+        },
+    )
+    if isinstance(invariants, list):
+        raise RulebookError(invariants)
     program = compile_program(manifest.name, when, values, strata)
     by_id = {r.id: _with_stratum(r, strata[r.id]) for r in sorted(rules, key=lambda r: r.id)}
-    all_files = [root / MANIFEST, root / CATALOGUE, *files]
+    all_files = [root / MANIFEST, root / CATALOGUE, *_invariants_file(root), *files]
     return RulePack(
         display_path(root),
         manifest,
@@ -190,7 +203,13 @@ def _load(root: Path) -> RulePack:
         program,
         _fingerprint(root, all_files),
         _limitations(manifest, manifest_doc),
+        invariants,
     )
+
+
+def _invariants_file(root: Path) -> list[Path]:
+    path = root / INVARIANTS
+    return [path] if path.is_file() else []
 
 
 def _limitations(manifest: PackManifest, doc: Document) -> list[Limitation]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from endodecide.evidence import Catalogue
+from endodecide.invariants import InvariantSet
 from endodecide.profile import Profile
 from endodecide.rulebook.conditions import Condition, Group
 from endodecide.rulebook.program import Program
@@ -73,6 +74,7 @@ class RulePack:
     program: Program
     fingerprint: str
     limitations: list[Limitation] = field(default_factory=list)
+    invariants: InvariantSet = field(default_factory=InvariantSet)
 
     def strategy(self, strategy_id: str) -> Strategy:
         return next(s for s in self.manifest.strategies if s.id == strategy_id)

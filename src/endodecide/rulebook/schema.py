@@ -11,6 +11,7 @@ __all__ = [
     "Examples",
     "FlagSpec",
     "LimitationSpec",
+    "OptionAdjustment",
     "OptionSpec",
     "PackManifest",
     "Review",
@@ -46,6 +47,41 @@ class OptionSpec(_Strict):
     mechanism: Prose
     status: Literal["standard", "investigational", "evidence_against"]
     cautions: list[Prose] = []
+    rechallenge: list[Line] = Field(
+        default=[],
+        description=(
+            "Agents the option gives again although the disease may have progressed on them, "
+            "because the cited evidence enrolled such patients (e.g. ovarian suppression kept "
+            "while its endocrine partner changes). Each must be one of the option's agents."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _rechallenge_within_agents(self) -> OptionSpec:
+        extra = [agent for agent in self.rechallenge if agent not in self.agents]
+        if extra:
+            raise ValueError(f"rechallenge names agents the option does not give: {extra}")
+        return self
+
+
+class OptionAdjustment(_Strict):
+    """What a flag does to the options shown beside it, so that one situation (visceral
+    crisis, HER2-positive disease, ...) is handled once for every option rule."""
+
+    statuses: Annotated[
+        list[Literal["standard", "investigational"]], Field(min_length=1, max_length=2)
+    ] = Field(description="Options with these statuses are adjusted.")
+    skip_if_agents_include: list[Line] = Field(
+        default=[], description="Options giving any of these agents are left as they are."
+    )
+    only_if_agents_within: list[Line] = Field(
+        default=[],
+        description="If given, only options all of whose agents are in this list are adjusted.",
+    )
+    to_status: Literal["deferred"] | None = Field(
+        default=None, description="The status the adjusted options take (default: unchanged)."
+    )
+    caution: Prose = Field(description="Added to the cautions of every adjusted option.")
 
 
 class FlagSpec(_Strict):
@@ -53,6 +89,7 @@ class FlagSpec(_Strict):
 
     severity: Literal["out_of_scope", "warning", "info"]
     message: Prose
+    adjusts_options: OptionAdjustment | None = None
 
 
 class Then(_Strict):
