@@ -305,3 +305,26 @@ def _forbidden(
             return None
         return f"{status} option gives {', '.join(failed)}, which the disease progressed on"
     return f"{status} option giving {', '.join(sorted(given))}"
+
+
+def check_in_words(invariant: Invariant) -> str:
+    """The machine-checkable form in one sentence, for the catalogue and the handout."""
+    forbid, require = invariant.spec.forbid_option, invariant.spec.require
+    if require is not None:
+        excuses = [f"a flag of severity {', '.join(require.unless_flag_severity)}"] * bool(
+            require.unless_flag_severity
+        ) + ["a documented known limitation"] * require.unless_known_limitation
+        return "Must get at least one standard, investigational or deferred option" + (
+            f", unless {' or '.join(excuses)} applies." if excuses else "."
+        )
+    assert forbid is not None
+    parts = [f"status {' or '.join(s.replace('_', ' ') for s in forbid.statuses)}"]
+    if forbid.agents_any:
+        parts.append(f"giving any of {', '.join(forbid.agents_any)}")
+    if forbid.agents_all:
+        parts.append(f"giving all of {', '.join(forbid.agents_all)}")
+    if forbid.agents_none:
+        parts.append(f"giving none of {', '.join(forbid.agents_none)}")
+    if forbid.gives_agent_progressed_on:
+        parts.append("giving a drug the disease progressed on, not declared as a rechallenge")
+    return "No option may be shown with " + "; ".join(parts) + "."

@@ -11,13 +11,21 @@ from dataclasses import dataclass
 
 from endodecide.disclaimer import DISCLAIMER
 from endodecide.evidence import EvidenceEntry
+from endodecide.invariants import Invariant, check_in_words
 from endodecide.render.report import Format, template_environment
 from endodecide.result import PackInfo, ProfileResult
 from endodecide.rulebook import Rule, RulePack
 from endodecide.rulebook.conditions import plain_words
 from endodecide.summary import summarise
 
-__all__ = ["RuleEntry", "catalog_entries", "render_catalog", "render_handout"]
+__all__ = [
+    "InvariantEntry",
+    "RuleEntry",
+    "catalog_entries",
+    "invariant_entries",
+    "render_catalog",
+    "render_handout",
+]
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,29 @@ class RuleEntry:
     contrary: list[EvidenceEntry]
     examples: list[ExampleEntry]
     review_state: str
+
+
+@dataclass(frozen=True)
+class InvariantEntry:
+    """A clinical safety invariant as a workshop reviews it."""
+
+    invariant: Invariant
+    applies_to: list[str]
+    check: str
+    evidence: list[EvidenceEntry]
+
+
+def invariant_entries(pack: RulePack) -> list[InvariantEntry]:
+    entries = pack.catalogue.entries
+    return [
+        InvariantEntry(
+            invariant,
+            [plain_words(item) for item in invariant.applies_to] or ["every profile"],
+            check_in_words(invariant),
+            [entries[ref] for ref in invariant.spec.evidence],
+        )
+        for invariant in pack.invariants.invariants
+    ]
 
 
 @dataclass(frozen=True)
@@ -84,6 +115,7 @@ def _common(pack: RulePack, info: PackInfo) -> dict[str, object]:
         "manifest": pack.manifest,
         "sections": catalog_entries(pack),
         "limitations": pack.limitations,
+        "invariants": invariant_entries(pack),
         "review_counts": {
             s: states.count(s) for s in ("reviewed", "changed since review", "draft")
         },

@@ -36,6 +36,7 @@ Format = Literal["html", "md"]
 _STATUS_TITLES = {
     "standard": "Standard as of the review",
     "investigational": "Investigational - clinical trial only",
+    "deferred": "Deferred - not for now, because of a flag above",
     "evidence_against": "Considered and not supported - evidence against",
 }
 _MET = {
@@ -125,7 +126,7 @@ def render_report(pack: PackInfo, result: ProfileResult, fmt: Format) -> str:
         disclaimer=DISCLAIMER,
         pack=pack,
         r=result,
-        offered=_grouped(result.options, ("standard", "investigational")),
+        offered=_grouped(result.options, ("standard", "investigational", "deferred")),
         against=[o for o in result.options if o.status == "evidence_against"],
     )
 
