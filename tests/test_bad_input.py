@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,13 @@ endocrine_history:
     months: 14
     ended: progression
 """
+_GOOD_DATA = {
+    "label": "bad input test",
+    "sex": "female",
+    "menopausal_status": "post",
+    "receptors": {"er": "positive", "pr": "positive", "her2": "negative"},
+    "disease": {"setting": "de_novo", "extent": "visceral"},
+}
 
 
 def _errors(tmp_path: Path, text: str, name: str = "profile.yaml") -> list[str]:
@@ -259,3 +267,119 @@ def test_hostile_rule_file_is_refused_cleanly(tmp_path: Path) -> None:
     assert done.returncode == 1 and "Traceback" not in done.stderr and "pwned" not in done.stdout
     assert f"ED904-male-patient.yaml:{line}" in done.stderr and "tag" in done.stderr, done.stderr
     assert len(done.stderr.splitlines()) == 1
+
+
+# -- anchors, aliases and merge keys; what the YAML reader refuses -------------------------
+
+
+def _run(tmp_path: Path, text: str, name: str = "profile.yaml") -> tuple[str, list[str]]:
+    """Run one profile; return its shown name and the error lines (exit 1, no traceback)."""
+    return str(tmp_path / name), _errors(tmp_path, text, name)
+
+
+def test_merge_key_is_refused(tmp_path: Path) -> None:
+    """A merge key (<<) is refused at its line, not a crash in the loader."""
+    text = GOOD.replace(
+        "receptors: {er: positive, pr: positive, her2: negative}",
+        "receptors:\n  <<: {er: positive, pr: positive}\n  her2: negative",
+    )
+    name, lines = _run(tmp_path, text)
+    assert lines == [
+        f"error: {name}:5: receptors: E105 YAML merge keys (<<) are not allowed; "
+        "write each key out in full"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("disease: {", "base: &d {setting: de_novo, extent: visceral}\ndisease: *d\nx: {"),
+            ":5: base: E105 YAML anchors and aliases are not allowed (anchor &d)",
+        ),
+        (
+            ("agents: [letrozole]", "agents: &a [letrozole]"),
+            ":7: endocrine_history[0].agents: E105 YAML anchors and aliases are not allowed "
+            "(anchor &a)",
+        ),
+        (
+            ("months: 14", "months: &m 14\n    x: *m"),
+            ":9: endocrine_history[0].months: E105 YAML anchors and aliases are not allowed "
+            "(anchor &m)",
+        ),
+        (
+            ("label: bad input test", "label: *x"),
+            ":1: label: E105 YAML anchors and aliases are not allowed (alias *x)",
+        ),
+    ],
+    ids=["mapping", "sequence", "scalar", "alias"],
+)
+def test_every_anchor_and_alias_is_refused(
+    tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
+    """Anchors and aliases of mappings, sequences and scalars are all refused at their line."""
+    name, lines = _run(tmp_path, GOOD.replace(*change))
+    assert lines == [f"error: {name}{expected}; write the value out in full"]
+
+
+def test_merge_key_in_a_rule_file_is_refused(tmp_path: Path) -> None:
+    """A merge key in a rule file is one clear error naming the file and line."""
+    import shutil
+
+    from tests.conftest import RULES
+
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    target = rules / "scope/ED904-male-patient.yaml"
+    text = target.read_text()
+    old = "  does_not_fire:\n    - label: Woman with ER-positive disease\n"
+    assert old in text
+    target.write_text(text.replace(old, old + "      <<: {sex: female}\n"))
+    line = text.split(old)[0].count("\n") + 3
+    done = cli("rules", "list", "--rules", str(rules))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f"error: {target}:{line}: examples.does_not_fire[0]: E105 YAML merge keys (<<) are not "
+        "allowed; write each key out in full"
+    ]
+
+
+def test_folder_with_a_merge_key_file_still_runs_the_good_ones(tmp_path: Path) -> None:
+    """One bad file in a folder is named; the good ones are still evaluated; exit 1."""
+    (tmp_path / "a.yaml").write_text(GOOD.replace("bad input test", "first good"))
+    (tmp_path / "b.yaml").write_text(
+        GOOD.replace("receptors: {", "receptors:\n  <<: {er: positive}\n  x: {")
+    )
+    (tmp_path / "c.yaml").write_text(GOOD.replace("bad input test", "second good"))
+    done = cli("run", str(tmp_path))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "first good" in done.stdout and "second good" in done.stdout
+    assert done.stderr.splitlines() == [
+        f"error: {tmp_path / 'b.yaml'}:5: receptors: E105 YAML merge keys (<<) are not allowed; "
+        "write each key out in full"
+    ]
+
+
+def test_nul_byte_is_one_line_with_its_line(tmp_path: Path) -> None:
+    """A raw NUL byte is named on one line, with the line it is on."""
+    name, lines = _run(tmp_path, GOOD.replace("extent: visceral", "extent: vis\0ceral"))
+    assert lines == [
+        f"error: {name}:5: E104 character \\x00 (U+0000) is not allowed in YAML or JSON"
+    ]
+
+
+@pytest.mark.parametrize("suffix", ["yaml", "json"])
+def test_huge_integer_is_too_large_in_plain_words(tmp_path: Path, suffix: str) -> None:
+    """A 5,000-digit number is 'too large', with no advice to change Python's settings."""
+    digits = "9" * 5000
+    if suffix == "yaml":
+        text, expected = (
+            GOOD.replace("months: 14", f"months: {digits}"),
+            ":9: endocrine_history[0].months:",
+        )
+    else:
+        text, expected = json.dumps(_GOOD_DATA)[:-1] + f', "x": {digits}}}', ":1: x:"
+    name, lines = _run(tmp_path, text, f"profile.{suffix}")
+    assert lines == [
+        f"error: {name}{expected} E105 number too large (5,000 digits; at most 100 allowed)"
+    ]
