@@ -383,3 +383,45 @@ def test_huge_integer_is_too_large_in_plain_words(tmp_path: Path, suffix: str) -
     assert lines == [
         f"error: {name}{expected} E105 number too large (5,000 digits; at most 100 allowed)"
     ]
+
+
+# -- messages: one line, short echoes, plain words -----------------------------------------
+
+
+def test_allowed_numbers_are_joined_in_words(tmp_path: Path) -> None:
+    """Two allowed numbers read '250 or 500', without a stray 'or' among them."""
+    text = GOOD.replace("[letrozole]", "[fulvestrant]") + "    fulvestrant_dose_mg: 300\n"
+    name, lines = _run(tmp_path, text)
+    assert lines == [
+        f"error: {name}:11: endocrine_history[0].fulvestrant_dose_mg: E203 300 is not allowed; "
+        "allowed: 250 or 500"
+    ]
+
+
+def test_long_values_are_cut_short_in_messages(tmp_path: Path) -> None:
+    """A 5,000-character value is echoed as its first 60 characters and an ellipsis."""
+    name, lines = _run(tmp_path, GOOD.replace("sex: female", "sex: " + "x" * 5000))
+    assert lines == [
+        f"error: {name}:2: sex: E203 '{'x' * 60}...' is not allowed; allowed: female or male"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("sex: female", "sex:"), ":2: sex: E203 the value is empty; allowed: female or male"),
+        (
+            ("months: 14", "months:"),
+            ":9: endocrine_history[0].months: E204 the value is empty; "
+            "input should be a valid integer",
+        ),
+    ],
+    ids=["choice", "number"],
+)
+def test_empty_values_are_called_empty(
+    tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
+    """A key with nothing after it is called empty, never 'None'."""
+    name, lines = _run(tmp_path, GOOD.replace(*change))
+    assert lines == [f"error: {name}{expected}"]
+    assert "None" not in lines[0]
