@@ -7,6 +7,7 @@ profiles and which profiles of the enumerated space change their options.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,21 @@ from endodecide.evaluate import Evaluator
 from endodecide.profile import LoadedProfile
 from endodecide.rulebook import RulePack
 
-__all__ = ["FieldChange", "ItemChange", "OptionChange", "PackDiff", "diff_packs", "flatten"]
+__all__ = ["FieldChange", "ItemChange", "OptionChange", "PackDiff", "diff_packs", "field_changes"]
 
 
 @dataclass(frozen=True)
 class FieldChange:
+    """One difference at a dotted path: a value changed in place, or a list item added/removed.
+
+    List items are matched as sequences, so an inserted condition is one ``added`` change;
+    removed items carry their old index, added and changed items their new one.
+    """
+
     path: str
     old: str | None
     new: str | None
+    kind: str = "changed"
 
 
 @dataclass(frozen=True)
@@ -57,28 +65,93 @@ class PackDiff:
     space_total: int
 
 
-def flatten(value: Any, prefix: str = "") -> dict[str, str]:
-    """Leaf values by dotted path: ``then.option.cautions[0]`` → its text."""
+SIMILAR = 0.6  # list items at least this similar (difflib ratio) are one item edited in place
+
+
+def _text(value: Any) -> str:
+    """A value as one line: a scalar as itself, a mapping or list in YAML flow style."""
     if isinstance(value, dict):
-        found: dict[str, str] = {}
-        for key, item in value.items():
-            found.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return found
+        return "{" + ", ".join(f"{k}: {_text(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
-        found = {}
-        for index, item in enumerate(value):
-            found.update(flatten(item, f"{prefix}[{index}]"))
-        return found or {prefix: "[]"}
-    return {prefix: str(value)}
+        return "[" + ", ".join(_text(v) for v in value) + "]"
+    return str(value)
 
 
-def _field_changes(old: Any, new: Any) -> list[FieldChange]:
-    before, after = flatten(old), flatten(new)
-    return [
-        FieldChange(path, before.get(path), after.get(path))
-        for path in sorted(set(before) | set(after), key=lambda p: (p.split(".")[0], p))
-        if before.get(path) != after.get(path)
+def _shape(value: Any) -> type:
+    return dict if isinstance(value, dict) else list if isinstance(value, list) else str
+
+
+def _similarity(old: Any, new: Any) -> float:
+    if _shape(old) is not _shape(new):
+        return 0.0
+    return SequenceMatcher(None, _text(old), _text(new), autojunk=False).ratio()
+
+
+def _pairs(old: list[Any], new: list[Any]) -> list[tuple[int | None, int | None]]:
+    """Align two runs of differing items: the most similar pair first, then either side of it.
+
+    Items without a similar enough partner are removed (old index, None) or added (None, new).
+    """
+    best, best_ratio = None, 0.0
+    for j, after in enumerate(new):
+        for i, before in enumerate(old):
+            ratio = _similarity(before, after)
+            if ratio >= SIMILAR and ratio > best_ratio:
+                best, best_ratio = (i, j), ratio
+    if best is None:
+        return [(i, None) for i in range(len(old))] + [(None, j) for j in range(len(new))]
+    i, j = best
+    right = [
+        (None if x is None else x + i + 1, None if y is None else y + j + 1)
+        for x, y in _pairs(old[i + 1 :], new[j + 1 :])
     ]
+    return [*_pairs(old[:i], new[:j]), (i, j), *right]
+
+
+def _list_changes(old: list[Any], new: list[Any], path: str) -> list[FieldChange]:
+    found: list[FieldChange] = []
+    texts = [_text(v) for v in old], [_text(v) for v in new]
+    matcher = SequenceMatcher(None, *texts, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        for i, j in _pairs(old[i1:i2], new[j1:j2]):
+            if i is not None and j is not None:
+                found += field_changes(old[i1 + i], new[j1 + j], f"{path}[{j1 + j}]")
+            elif i is not None:
+                found.append(FieldChange(f"{path}[{i1 + i}]", _text(old[i1 + i]), None, "removed"))
+            elif j is not None:
+                found.append(FieldChange(f"{path}[{j1 + j}]", None, _text(new[j1 + j]), "added"))
+    return found
+
+
+def field_changes(old: Any, new: Any, path: str = "") -> list[FieldChange]:
+    """Differences between two values read from YAML or a model dump, by dotted path.
+
+    Mappings are compared key by key (in sorted order), lists as sequences of items, and
+    scalars as text. A key, list item, or mapping or list in place of None that appears or
+    disappears is one ``added`` or ``removed`` change, shown in YAML flow style.
+    """
+    if isinstance(old, dict) and isinstance(new, dict):
+        found: list[FieldChange] = []
+        for key in sorted(set(old) | set(new), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in new:
+                found.append(FieldChange(where, _text(old[key]), None, "removed"))
+            elif key not in old:
+                found.append(FieldChange(where, None, _text(new[key]), "added"))
+            else:
+                found += field_changes(old[key], new[key], where)
+        return found
+    if isinstance(old, list) and isinstance(new, list):
+        return _list_changes(old, new, path)
+    if old is None and isinstance(new, dict | list):
+        return [FieldChange(path, None, _text(new), "added")]
+    if new is None and isinstance(old, dict | list):
+        return [FieldChange(path, _text(old), None, "removed")]
+    if _text(old) == _text(new):
+        return []
+    return [FieldChange(path, _text(old), _text(new))]
 
 
 def _items(
@@ -91,7 +164,7 @@ def _items(
         elif key not in new:
             changes.append(ItemChange(key, "removed", getattr(old[key], title)))
         else:
-            fields = _field_changes(
+            fields = field_changes(
                 old[key].model_dump(mode="json", exclude=exclude),
                 new[key].model_dump(mode="json", exclude=exclude),
             )
@@ -154,7 +227,7 @@ def diff_packs(
     return PackDiff(
         old=old,
         new=new,
-        manifest=_field_changes(
+        manifest=field_changes(
             old.manifest.model_dump(mode="json"), new.manifest.model_dump(mode="json")
         ),
         rules=_items(old_cards, new_cards, "title", set()),

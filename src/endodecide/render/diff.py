@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from endodecide.diff import ItemChange, OptionChange, PackDiff
+from endodecide.diff import FieldChange, ItemChange, OptionChange, PackDiff
 from endodecide.disclaimer import DISCLAIMER
 from endodecide.render.text import wrap
 
-__all__ = ["EXAMPLES_SHOWN", "render_diff"]
+__all__ = ["EXAMPLES_SHOWN", "field_line", "render_diff"]
 
 EXAMPLES_SHOWN = 20
 _MARK = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def field_line(change: FieldChange) -> str:
+    """``~ path: 'old' -> 'new'``, ``+ path: 'new'`` or ``- path: 'old'``."""
+    if change.kind == "added":
+        return f"+ {change.path}: {change.new!r}"
+    if change.kind == "removed":
+        return f"- {change.path}: {change.old!r}"
+    return f"~ {change.path}: {change.old!r} -> {change.new!r}"
 
 
 def _items(title: str, items: list[ItemChange]) -> list[str]:
@@ -18,9 +27,7 @@ def _items(title: str, items: list[ItemChange]) -> list[str]:
     for item in items:
         lines.append(f"  {_MARK[item.kind]} {item.id} {item.title}")
         for change in item.fields:
-            lines.append(
-                wrap(f"{change.path}: {change.old!r} -> {change.new!r}", "          ", "      ")
-            )
+            lines.append(wrap(field_line(change), "          ", "      "))
     return lines
 
 
@@ -43,9 +50,7 @@ def render_diff(diff: PackDiff) -> str:
     ]
     if diff.manifest:
         lines.append("pack.yaml:")
-        lines += [
-            wrap(f"{c.path}: {c.old!r} -> {c.new!r}", "      ", "  ~ ") for c in diff.manifest
-        ]
+        lines += [wrap(field_line(c), "      ", "  ") for c in diff.manifest]
     lines += _items("Rules", diff.rules)
     lines += _items("Evidence catalogue", diff.evidence)
     lines += [
