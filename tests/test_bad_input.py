@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from endodecide.textsafe import has_control
+from tests.conftest import ROOT
 from tests.test_cli import cli
 
 GOOD = """\
@@ -425,3 +430,198 @@ def test_empty_values_are_called_empty(
     name, lines = _run(tmp_path, GOOD.replace(*change))
     assert lines == [f"error: {name}{expected}"]
     assert "None" not in lines[0]
+
+
+def test_unknown_key_with_a_bracket_or_escape_is_named_inertly(tmp_path: Path) -> None:
+    """An unknown key holding '[' and ESC is named (escaped) instead of crashing the message."""
+    name, lines = _run(tmp_path, GOOD + '"\\e[31mred": 1\n')
+    assert lines == [
+        f"error: {name}:11: \\x1b[31mred: E201 unknown field '\\x1b[31mred'; allowed: label, "
+        "teaching_note, sex, menopausal_status, ovarian_suppression, receptors, disease, "
+        "endocrine_history, chemotherapy_lines_for_metastatic, biomarkers"
+    ]
+    assert "\x1b" not in "".join(lines)
+
+
+# -- one bad file never stops the others ---------------------------------------------------
+
+
+def test_unexpected_failure_on_one_file_does_not_stop_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever one file raises becomes a problem for that file; the others still load."""
+    from endodecide import profile
+
+    for name in ("a.yaml", "b.yaml", "c.yaml"):
+        (tmp_path / name).write_text(GOOD)
+    real = profile.read_document
+
+    def failing(path: Path):  # type: ignore[no-untyped-def]
+        if path.name == "b.yaml":
+            raise KeyError("<<")
+        return real(path)
+
+    monkeypatch.setattr(profile, "read_document", failing)
+    loaded, problems = profile.load_profiles([tmp_path])
+    assert [Path(item.source).name for item in loaded] == ["a.yaml", "c.yaml"]
+    assert [str(p) for p in problems] == [
+        f"{tmp_path / 'b.yaml'}: E108 could not be checked: KeyError: '<<' "
+        "(a bug in endodecide, please report it; the other files were still read)"
+    ]
+
+
+# -- control characters in text fields -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("label", r"red \e[31m text", r"\x1b (U+001B)"),
+        ("label", r"title \e]0;pwned\a", r"\x1b (U+001B)"),
+        ("label", r"bell \a", r"\x07 (U+0007)"),
+        ("label", r"nul \0 byte", r"\x00 (U+0000)"),
+        ("label", r"two\nlines", r"\n (U+000A)"),
+        ("label", r"csi \x9b31m", r"\x9b (U+009B)"),
+        ("teaching_note", r"abc \u202e cba", r"\u202e (U+202E RIGHT-TO-LEFT OVERRIDE)"),
+        ("teaching_note", r"isolate \u2066 x", r"\u2066 (U+2066 LEFT-TO-RIGHT ISOLATE)"),
+        ("teaching_note", r"zero\u200bwidth", r"\u200b (U+200B ZERO WIDTH SPACE)"),
+    ],
+    ids=["esc-csi", "osc", "bel", "nul", "newline-in-label", "c1", "bidi", "isolate", "format"],
+)
+def test_control_characters_in_text_are_refused(
+    tmp_path: Path, field: str, value: str, expected: str
+) -> None:
+    """Control and format characters in a text field are refused, shown escaped, never raw."""
+    text = GOOD.replace("label: bad input test", f'label: "x"\n{field}: "{value}"')
+    text = text.replace('label: "x"\nlabel: ', "label: ")
+    name, lines = _run(tmp_path, text)
+    line = 1 if field == "label" else 2
+    where = "a label" if field == "label" else "text"
+    assert lines == [
+        f"error: {name}:{line}: {field}: E204 control character {expected} is not allowed in "
+        f"{where}"
+    ]
+    assert not has_control("\n".join(lines))  # the message itself is inert
+
+
+def test_line_breaks_and_tabs_in_a_teaching_note_are_fine(tmp_path: Path) -> None:
+    """A teaching note may span lines and hold tabs; only the label must be one line."""
+    path = tmp_path / "profile.yaml"
+    path.write_text(GOOD + 'teaching_note: "first line\\n\\tindented second line"\n')
+    done = cli("validate", str(path))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+
+
+# -- inconsistent profiles that used to be accepted ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            GOOD.replace("sex: female\nmenopausal_status: post", "sex: male")
+            + "ovarian_suppression: true\n",
+            ":10: ovarian_suppression: E210 applies to pre- or perimenopausal women, not men",
+        ),
+        (
+            GOOD.replace("[letrozole]", "[letrozole, anastrozole]"),
+            ":7: endocrine_history[0].agents: E210 letrozole and anastrozole are both "
+            "aromatase inhibitors; a line gives only one of them",
+        ),
+        (
+            GOOD.replace("[letrozole]", "[exemestane, everolimus, letrozole, anastrozole]"),
+            ":7: endocrine_history[0].agents: E210 exemestane, letrozole and anastrozole are all "
+            "aromatase inhibitors; a line gives only one of them",
+        ),
+        (
+            GOOD.replace("[letrozole]", "[tamoxifen, toremifene]"),
+            ":7: endocrine_history[0].agents: E210 tamoxifen and toremifene are both SERMs; "
+            "a line gives only one of them",
+        ),
+        (
+            GOOD.replace("label: bad input test", 'label: "   "'),
+            ":1: label: E204 must not be only spaces",
+        ),
+        (GOOD.replace("label: bad input test", 'label: ""'), ":1: label: E204 must not be empty"),
+    ],
+    ids=["man-on-ovarian-suppression", "two-ais", "three-ais", "two-serms", "blank", "empty"],
+)
+def test_inconsistent_profiles_are_refused(tmp_path: Path, text: str, expected: str) -> None:
+    """Combinations that cannot describe a real history are errors with their line."""
+    name, lines = _run(tmp_path, text)
+    assert lines == [f"error: {name}{expected}"]
+
+
+# -- walking folders -----------------------------------------------------------------------
+
+
+def _cli_timed(*args: str) -> subprocess.CompletedProcess[str]:
+    """Like ``cli``, but a hang (reading a FIFO) fails the test instead of stalling it."""
+    exe = Path(sys.executable).with_name("endodecide")
+    return subprocess.run(
+        [str(exe), *args], capture_output=True, text=True, cwd=ROOT, check=False, timeout=120
+    )
+
+
+def test_upper_case_suffixes_are_read(tmp_path: Path) -> None:
+    """*.YAML, *.Yml and *.JSON files in a folder are read like lower-case ones."""
+    for name in ("a.YAML", "b.Yml", "c.yml"):
+        (tmp_path / name).write_text(GOOD)
+    json_profile = {**_GOOD_DATA, "label": "json upper"}
+    (tmp_path / "d.JSON").write_text(json.dumps(json_profile))
+    (tmp_path / "notes.txt").write_text("not a profile, left alone")
+    done = cli("validate", str(tmp_path))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "4 profile(s) valid" in done.stdout
+    assert [line.rsplit("/", 1)[-1] for line in done.stdout.splitlines()[:4]] == [
+        "a.YAML",
+        "b.Yml",
+        "c.yml",
+        "d.JSON",
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and symbolic links")
+def test_special_entries_in_a_folder_are_named_and_never_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FIFOs, sockets, devices, broken links and link loops are each named; good files run."""
+    import socket
+
+    (tmp_path / "good.yaml").write_text(GOOD)
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "broken.yml").symlink_to("nowhere.yml")
+    (tmp_path / "loop.json").symlink_to("loop.json")
+    (tmp_path / "null.yaml").symlink_to(os.devnull)
+    (tmp_path / "other.fifo").symlink_to("nowhere")  # other suffixes: left alone, silently
+    monkeypatch.chdir(tmp_path)  # a socket path must be short
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind("sock.yaml")
+        monkeypatch.chdir(ROOT)
+        done = _cli_timed("run", str(tmp_path))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "bad input test" in done.stdout
+    assert done.stderr.splitlines() == [
+        f"error: {tmp_path}/broken.yml: E107 broken symbolic link (its target does not exist): "
+        "skipped",
+        f"error: {tmp_path}/loop.json: E107 symbolic link loop: skipped",
+        f"error: {tmp_path}/null.yaml: E107 not a regular file (a character device): skipped",
+        f"error: {tmp_path}/pipe.yaml: E107 not a regular file (a FIFO): skipped",
+        f"error: {tmp_path}/sock.yaml: E107 not a regular file (a socket): skipped",
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and symbolic links")
+def test_special_files_named_directly_say_what_they_are(tmp_path: Path) -> None:
+    """A FIFO, a link loop or a device given by name says what it is, not 'no such file'."""
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "loop.yaml").symlink_to("loop.yaml")
+    done = _cli_timed(
+        "validate", str(tmp_path / "pipe.yaml"), str(tmp_path / "loop.yaml"), os.devnull
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f"error: {tmp_path}/pipe.yaml: E107 not a regular file (a FIFO)",
+        f"error: {tmp_path}/loop.yaml: E107 symbolic link loop",
+        f"error: {os.devnull}: E107 not a regular file (a character device)",
+    ]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from endodecide.errors import Problem, ProfileError
-from endodecide.sources import SUFFIXES, Document, Loc, read_document
+from endodecide.errors import Problem, ProfileError, display_path
+from endodecide.sources import Document, Loc, has_suffix, not_regular, read_document
+from endodecide.textsafe import clip, describe_control, first_control, printable
 from endodecide.validation import validate_model
 
 __all__ = [
@@ -61,9 +62,38 @@ ENDOCRINE_AGENTS = frozenset(
         "estradiol",
     }
 )
+# Agents of one class are not given together on one line: two aromatase inhibitors, two SERMs or
+# two mTOR inhibitors on a line is a typing slip, not a regimen.
+SAME_CLASS = (
+    ("aromatase inhibitors", frozenset({"anastrozole", "letrozole", "exemestane"})),
+    ("SERMs", frozenset({"tamoxifen", "toremifene"})),
+    ("mTOR inhibitors", frozenset({"everolimus", "temsirolimus"})),
+)
 Months = Annotated[int, Field(ge=0, le=600, description="Whole months (0-600).")]
 MarkerStatus = Literal["mutated", "wild_type", "unknown"]
-ShortText = Annotated[str, Field(max_length=2000)]
+
+
+def _title_text(value: str) -> str:
+    """A label: one line of visible text, no control or format characters."""
+    char = next((c for c in value if c in "\t\n"), None) or first_control(value)
+    if char is not None:
+        raise ValueError(f"control character {describe_control(char)} is not allowed in a label")
+    if not value.strip():
+        raise ValueError("must not be only spaces")
+    return value
+
+
+def _note_text(value: str) -> str:
+    """Free text: line breaks and tabs are fine, other control and format characters are not
+    (they would drive the terminal or reorder what a reader sees)."""
+    char = first_control(value)
+    if char is not None:
+        raise ValueError(f"control character {describe_control(char)} is not allowed in text")
+    return value
+
+
+Title = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_title_text)]
+ShortText = Annotated[str, Field(max_length=2000), AfterValidator(_note_text)]
 
 
 class _Strict(BaseModel):
@@ -121,7 +151,7 @@ class Biomarkers(_Strict):
 class Profile(_Strict):
     """One hypothetical patient. Durations are whole months, never dates."""
 
-    label: Annotated[str, Field(min_length=1, max_length=200)]
+    label: Title
     teaching_note: ShortText = ""
     sex: Literal["female", "male"]
     menopausal_status: Literal["pre", "peri", "post"] | None = None
@@ -146,6 +176,8 @@ def consistency_problems(profile: Profile) -> list[tuple[Loc, str]]:
         found.append((("menopausal_status",), "required for women: pre, peri or post"))
     if profile.sex == "male" and profile.menopausal_status is not None:
         found.append((("menopausal_status",), "applies to women only; leave it out for men"))
+    if profile.ovarian_suppression and profile.sex == "male":
+        found.append((("ovarian_suppression",), "applies to pre- or perimenopausal women, not men"))
     if profile.ovarian_suppression and profile.menopausal_status == "post":
         found.append(
             (("ovarian_suppression",), "applies to pre- or perimenopausal women, not 'post'")
@@ -186,6 +218,13 @@ def _line_problems(
     found: list[tuple[Loc, str]] = []
     if len(set(line.agents)) != len(line.agents):
         found.append(((*here, "agents"), "an agent is listed twice"))
+    for name, members in SAME_CLASS:
+        same = [agent for agent in dict.fromkeys(line.agents) if agent in members]
+        if len(same) > 1:
+            listed = f"{', '.join(same[:-1])} and {same[-1]}"
+            are = "are both" if len(same) == 2 else "are all"
+            message = f"{listed} {are} {name}; a line gives only one of them"
+            found.append(((*here, "agents"), message))
     if not ENDOCRINE_AGENTS.intersection(line.agents):
         found.append(
             (
@@ -259,33 +298,94 @@ def profile_from_data(doc: Document, data: object, base: Loc = ()) -> Profile | 
 
 
 def load_profile(path: Path) -> LoadedProfile:
-    """Read and validate one profile file; raise ProfileError with every problem found."""
-    doc = read_document(path)
-    if isinstance(doc, Problem):
-        raise ProfileError([doc])
-    result = profile_from_data(doc, doc.data)
-    if isinstance(result, list):
-        raise ProfileError(result)
-    return LoadedProfile(source=doc.name, profile=result)
+    """Read and validate one profile file; raise ProfileError with every problem found. Any
+    other failure becomes a problem of this file too, so one file never stops the others."""
+    try:
+        doc = read_document(path)
+        if isinstance(doc, Problem):
+            raise ProfileError([doc])
+        result = profile_from_data(doc, doc.data)
+        if isinstance(result, list):
+            raise ProfileError(result)
+        return LoadedProfile(source=doc.name, profile=result)
+    except ProfileError:
+        raise
+    except Exception as exc:  # a bug met on this file: named, not a traceback for all files
+        raise ProfileError([_unexpected(path, exc)]) from exc
+
+
+def _unexpected(path: Path, exc: Exception) -> Problem:
+    detail = clip(" ".join(str(exc).split()))
+    return Problem(
+        display_path(path),
+        None,
+        "",
+        f"could not be checked: {type(exc).__name__}{': ' + detail if detail else ''} "
+        "(a bug in endodecide, please report it; the other files were still read)",
+        "E108",
+    )
 
 
 def collect_profile_files(paths: list[Path]) -> tuple[list[Path], list[Problem]]:
-    """Expand files and folders (recursively, sorted) into profile files."""
+    """Expand files and folders (recursively, sorted) into profile files.
+
+    In a folder, files named .yaml, .yml or .json (in any case) are read and other files are
+    left alone; an entry so named that is not a regular file (a FIFO, socket or device, a broken
+    symbolic link or a link loop) is a problem, never opened. Links to folders inside a folder
+    are not followed. A path given by name that is not a file or folder says what it is.
+    """
     files: list[Path] = []
     problems: list[Problem] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
-            if not found:
-                problems.append(
-                    Problem(str(path), None, "", "no .yaml, .yml or .json files here", "E106")
-                )
+            found, skipped = _walk(path)
+            if not found and not skipped:
+                message = "no .yaml, .yml or .json files here"
+                problems.append(Problem(display_path(path), None, "", message, "E106"))
             files.extend(found)
+            problems.extend(skipped)
+        elif (what := not_regular(path)) is not None:
+            problems.append(Problem(_entry_name(path), None, "", what, "E107"))
         elif path.is_file():
             files.append(path)
         else:
-            problems.append(Problem(str(path), None, "", "no such file or folder", "E100"))
+            problems.append(Problem(display_path(path), None, "", "no such file or folder", "E100"))
     return files, problems
+
+
+def _walk(folder: Path) -> tuple[list[Path], list[Problem]]:
+    """Profile files under ``folder``, sorted, and a problem for each entry named like one that
+    cannot be read as a file, and for each sub-folder that cannot be listed."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            entries = list(current.iterdir())
+        except OSError as exc:
+            message = f"cannot read folder: {exc.strerror or exc}"
+            problems.append(Problem(_entry_name(current), None, "", message, "E100"))
+            continue
+        for entry in entries:
+            if entry.is_dir():
+                if not entry.is_symlink():
+                    pending.append(entry)
+            elif has_suffix(entry):
+                what = not_regular(entry)
+                if what is None:
+                    files.append(entry)
+                else:
+                    problems.append(
+                        Problem(_entry_name(entry), None, "", f"{what}: skipped", "E107")
+                    )
+    return sorted(files), sorted(problems)
+
+
+def _entry_name(path: Path) -> str:
+    """An entry's own name (a link is shown as itself, not as its target), printable."""
+    parent = display_path(path.parent)
+    return printable(path.name) if parent == "." else f"{parent}/{printable(path.name)}"
 
 
 def load_profiles(paths: list[Path]) -> tuple[list[LoadedProfile], list[Problem]]:

@@ -15,6 +15,7 @@ E105 a construct refused on purpose: tags, anchors, aliases, merge keys, nesting
 E106 a folder holds no .yaml, .yml or .json file
 E107 not a regular file: a FIFO, socket or device, a broken symbolic link or a link loop (never
      opened, so reading cannot hang)
+E108 reading or checking the file failed unexpectedly (a bug; the other files are still read)
 """
 
 from __future__ import annotations
