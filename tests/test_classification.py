@@ -111,3 +111,74 @@ def test_hr_negative_is_not_applicable(evaluator: Evaluator) -> None:
 def test_month_24_reading_is_stated_in_the_rule(pack) -> None:
     """The rule's own statement says how month 24 of adjuvant therapy is read."""
     assert "Month 24 is read as" in pack.rules["ED003"].card.statement
+
+
+def _derived(evaluator: Evaluator, history: list[dict], setting: str = "de_novo") -> dict:
+    profile = make_profile(
+        endocrine_history=history, disease={"setting": setting, "extent": "visceral"}
+    )
+    return {f.name: f.value for f in evaluator.evaluate(profile).derived_facts}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"), [(2, 3, "primary"), (3, 3, "secondary"), (2, 4, "secondary")]
+)
+def test_a_switch_for_toxicity_adds_up_within_the_first_line(
+    evaluator: Evaluator, first: int, second: int, expected: str
+) -> None:
+    """Letrozole stopped for toxicity, then progression on anastrozole: the months on first-line
+    therapy add up (5 is primary, 6 secondary), and the next choice is the second line."""
+    history = [
+        {"agents": ["letrozole"], "setting": "metastatic", "months": first, "ended": "toxicity"},
+        {
+            "agents": ["anastrozole"],
+            "setting": "metastatic",
+            "months": second,
+            "ended": "progression",
+        },
+    ]
+    facts = _derived(evaluator, history)
+    assert facts["endocrine_resistance"] == expected
+    assert facts["treatment_line"] == "second"
+
+
+def test_a_last_line_stopped_for_toxicity_keeps_its_line_and_gets_an_answer(
+    evaluator: Evaluator,
+) -> None:
+    """First-line letrozole stopped for side effects, no progression: still the first line, not
+    resistant, and options are offered (never an empty answer)."""
+    profile = make_profile(
+        endocrine_history=[
+            {"agents": ["letrozole"], "setting": "metastatic", "months": 2, "ended": "toxicity"}
+        ]
+    )
+    result = evaluator.evaluate(profile)
+    facts = {f.name: f.value for f in result.derived_facts}
+    assert facts["treatment_line"] == "first"
+    assert facts["endocrine_resistance"] == "not_resistant"
+    assert "progressed_on" not in facts
+    assert any(o.status == "standard" for o in result.options)
+
+
+def test_relapse_after_adjuvant_therapy_stopped_for_toxicity_is_unclassified(
+    evaluator: Evaluator,
+) -> None:
+    """ABC2 is silent on adjuvant therapy stopped for side effects: the class says so (never
+    'not resistant'), a flag explains it, and the answer is not empty."""
+    profile = make_profile(
+        endocrine_history=[
+            {
+                "agents": ["anastrozole"],
+                "setting": "adjuvant",
+                "months": 10,
+                "ended": "toxicity",
+                "months_from_end_to_relapse": 9,
+            }
+        ],
+        disease={"setting": "recurrence", "extent": "bone_only"},
+    )
+    result = evaluator.evaluate(profile)
+    facts = {f.name: f.value for f in result.derived_facts}
+    assert facts["endocrine_resistance"] == "unclassified"
+    assert [f.rule for f in result.flags] == ["ED909"]
+    assert [o.rule for o in result.options if o.status == "standard"] == ["ED101"]

@@ -238,3 +238,27 @@ def test_memory_stops_growing_over_a_batch(pack: RulePack) -> None:
     caches = [v for k, v in vars(evaluator).items() if k.endswith(("_cache", "_lists"))]
     assert len(caches) == 4 and all(len(cache) <= 256 for cache in caches)
     assert grown < 2_000_000, f"RSS grew by {grown / 1e6:.1f} MB over 4,000 evaluations"
+
+
+def test_a_value_both_required_and_negated_does_not_fire_alone(evaluator: Evaluator) -> None:
+    """durable_rules hides a fact bound by a positive pattern from the rule's negations, so
+    'includes any of [serm, nsai, sai, fulvestrant]' with 'does not include sai' (ED440) fired
+    on progression on exemestane alone; the compiler now drops negated values from positive
+    lists, and the engine agrees with the plain reading."""
+    exemestane_only = make_profile(
+        endocrine_history=[
+            {
+                "agents": ["exemestane"],
+                "setting": "metastatic",
+                "months": 12,
+                "ended": "progression",
+            }
+        ]
+    )
+    letrozole_only = make_profile(
+        endocrine_history=[
+            {"agents": ["letrozole"], "setting": "metastatic", "months": 12, "ended": "progression"}
+        ]
+    )
+    assert "ED440" not in evaluator.fired_rules(exemestane_only)
+    assert "ED440" in evaluator.fired_rules(letrozole_only)

@@ -34,11 +34,13 @@ class Problem:
     field: str
     message: str
     code: str = "E000"
+    detail: str = ""  # a block printed below the one-line message (a counter-example, say)
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.code} {self.message}"
+        line = f"{where}:{field} {self.code} {self.message}"
+        return f"{line}\n{self.detail.rstrip()}" if self.detail else line
 
     def to_dict(self) -> dict[str, object]:
         return {

@@ -139,6 +139,13 @@ class Evaluator:
         self, profile: Profile, source: str = "<profile>", explain: bool = False
     ) -> ProfileResult:
         """The result for one profile; ``explain`` adds near misses (considered, not offered)."""
+        return self.evaluate_traced(profile, source, explain)[0]
+
+    def evaluate_traced(
+        self, profile: Profile, source: str = "<profile>", explain: bool = False
+    ) -> tuple[ProfileResult, Evaluation]:
+        """The result and the engine's trace it was built from (every firing, every derived
+        fact), for tools that need both, such as coverage."""
         for cache in (
             self._reason_cache,
             self._derived_cache,
@@ -177,7 +184,7 @@ class Evaluator:
             if explain
             else []
         )
-        return ProfileResult.model_construct(
+        result = ProfileResult.model_construct(
             source=source,
             label=profile.label,
             teaching_note=profile.teaching_note,
@@ -187,6 +194,7 @@ class Evaluator:
             options=options,
             near_misses=misses,
         )
+        return result, evaluation
 
     def _adjusted(self, option: Option, flag_rule: str, adjustment: OptionAdjustment) -> Option:
         """``option`` as a fired flag adjusts it (status, an added caution), or unchanged."""

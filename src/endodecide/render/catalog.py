@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from endodecide.disclaimer import DISCLAIMER
 from endodecide.evidence import EvidenceEntry
-from endodecide.invariants import Invariant, check_in_words
 from endodecide.render.report import Format, template_environment
 from endodecide.result import PackInfo, ProfileResult
 from endodecide.rulebook import Rule, RulePack
 from endodecide.rulebook.conditions import plain_words
+from endodecide.rulebook.invariants import Invariant, check_in_words
 from endodecide.summary import summarise
 
 __all__ = [

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from endodecide.errors import Problem, RulebookError, display_path
 from endodecide.evidence import Catalogue, load_catalogue
-from endodecide.invariants import INVARIANTS, load_invariants
 from endodecide.profile import profile_from_data
 from endodecide.rulebook.cache import cache_key, load_cached, store
 from endodecide.rulebook.check import check_pack, check_rule
 from endodecide.rulebook.compile import compile_program, compute_strata
 from endodecide.rulebook.conditions import ConditionError, parse_when
+from endodecide.rulebook.invariants import INVARIANTS, load_invariants
 from endodecide.rulebook.model import Example, Limitation, Rule, RulePack
 from endodecide.rulebook.schema import PackManifest, RuleFile
 from endodecide.sources import Document, read_document

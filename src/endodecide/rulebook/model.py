@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from endodecide.evidence import Catalogue
-from endodecide.invariants import InvariantSet
 from endodecide.profile import Profile
 from endodecide.rulebook.conditions import Condition, Group
+from endodecide.rulebook.invariants import InvariantSet
 from endodecide.rulebook.program import Program
 from endodecide.rulebook.schema import PackManifest, RuleFile, Strategy
 
