@@ -96,8 +96,8 @@ def test_shipped_pack_loads(pack) -> None:
             (),
         ),
         (
-            "evidence: [bolero-2-pfs, bolero-2-os]",
-            "evidence: [bolero-2-pfs, bolero2-os]",
+            "evidence: [bolero-2, bolero-2-pfs, bolero-2-os]",
+            "evidence: [bolero-2, bolero-2-pfs, bolero2-os]",
             "E422 evidence 'bolero2-os' is not in the catalogue (did you mean 'bolero-2-os'?)",
             (),
         ),
@@ -184,7 +184,8 @@ def test_unused_evidence_entry(rules_copy: Path) -> None:
     """A catalogue entry no rule cites is an error at its line in evidence.yaml."""
     catalogue = rules_copy / "evidence.yaml"
     text = catalogue.read_text()
-    entry = text[text.index("  - id: klijn-2001") : text.index("  - id: first")]
+    start = text.index("  - id: klijn-2001")
+    entry = text[start : text.index("\n  - id: ", start) + 1]
     catalogue.write_text(text + "\n" + entry.replace("id: klijn-2001", "id: klijn-copy"))
     line = catalogue.read_text().split("  - id: klijn-copy")[0].count("\n") + 1
     problems = _problems(rules_copy)
@@ -195,16 +196,23 @@ def test_unused_evidence_entry(rules_copy: Path) -> None:
 
 def test_evidence_without_identifier(rules_copy: Path) -> None:
     """Every catalogue entry needs a PMID or a DOI."""
-    _edit(rules_copy, Path("evidence.yaml"), "    doi: 10.1200/JCO.2008.20.6847\n", "")
+    _edit(
+        rules_copy,
+        Path("evidence.yaml"),
+        '    pmid: "19786670"\n    doi: 10.1200/JCO.2008.20.6847\n',
+        "",
+    )
     problems = _problems(rules_copy)
     assert any("every entry needs a pmid or a doi" in p for p in problems), problems
 
 
 def test_malformed_pmid(rules_copy: Path) -> None:
     """A PMID must be digits."""
+    text = (rules_copy / "evidence.yaml").read_text()
+    index = text.split('pmid: "24158787"')[0].count("\n  - id: ") - 1
     _edit(rules_copy, Path("evidence.yaml"), 'pmid: "24158787"', 'pmid: "PMID24158787"')
     problems = _problems(rules_copy)
-    assert any("evidence[5].pmid" in p for p in problems), problems
+    assert any(f"evidence[{index}].pmid: E204" in p for p in problems), problems
 
 
 def test_derived_fact_nobody_derives(rules_copy: Path) -> None:
@@ -274,8 +282,8 @@ def test_contrary_evidence_only_on_options(rules_copy: Path) -> None:
     _edit(
         rules_copy,
         rel,
-        "evidence: [first, abc2-2014]",
-        "evidence: [abc2-2014]\ncontrary_evidence: [first]",
+        "evidence: [abc2-2014, abc4-2018, first]",
+        "evidence: [abc2-2014, abc4-2018]\ncontrary_evidence: [first]",
     )
     problems = _problems(rules_copy)
     assert any("E426 contrary_evidence belongs to option rules only" in p for p in problems)
