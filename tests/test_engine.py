@@ -62,14 +62,14 @@ def test_or_inside_an_item_test_breaks_ruleset_creation_at_random() -> None:
     with pytest.raises(ValueError, match=r"rule r0: an \$or inside \$iany/\$iall"):
         Engine(_program(_any_of_rules(nested), {f"r{n}": ActionSpec(f"r{n}") for n in range(40)}))
     failures = 0
-    for _ in range(10):
+    for _ in range(20):
         _dirty_heap()
         try:
             raw = {key: {**rule, "run": "act"} for key, rule in _any_of_rules(nested).items()}
             engine_module._Host({"act": lambda c: None}).set_rulesets({"raw": raw})
         except Exception as exc:  # durable_rules_engine.error
             failures += "error code: 102" in str(exc)
-    assert failures == 10
+    assert failures > 0  # nearly every attempt; how many depends on the allocator
 
 
 def test_includes_any_of_registers_on_any_heap() -> None:
