@@ -1,19 +1,20 @@
 """Evaluating many profile files: in this process, or spread over all cores for big batches.
 
-Workers are separate processes (spawned), each with one engine; files are split into chunks in
-order and the results put back in that order, so the output is the same as a one-process run.
+Workers are separate processes (spawned, see ``endodecide.parallel``), each with one engine;
+files are split into chunks in order and the results put back in that order, so the output is
+the same as a one-process run. A progress bar counts the files when stderr is a terminal.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from endodecide.errors import Problem, ProfileError
+from endodecide.parallel import ordered_map, plan_workers
 from endodecide.profile import collect_profile_files, load_profile
+from endodecide.progress import progress
 from endodecide.result import ProfileResult
 from endodecide.rulebook import RulePack, load_rulebook
 
@@ -61,19 +62,22 @@ def evaluate_paths(
     from endodecide.evaluate import Evaluator
 
     files, problems = collect_profile_files(paths)
-    workers = min(workers or os.cpu_count() or 1, max(1, len(files) // 50))
+    workers = plan_workers(workers, max(1, len(files) // 50))
     if workers == 1 or len(files) < PARALLEL_FROM:
         outcomes = _evaluate_files(Evaluator(pack), files, explain)
     else:
         size = -(-len(files) // (workers * 4))
         jobs = [(files[i : i + size], explain) for i in range(0, len(files), size)]
-        with ProcessPoolExecutor(
-            workers,
-            mp_context=get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(str(root.resolve()), str(Path.cwd())),
-        ) as pool:
-            outcomes = [item for part in pool.map(_work, jobs) for item in part]
+        with progress(f"Evaluating {len(files):,} profiles", len(files)) as advance:
+            parts = ordered_map(
+                _work,
+                jobs,
+                workers,
+                _init_worker,
+                (str(root.resolve()), str(Path.cwd())),
+                done=lambda part: advance(len(part)),
+            )
+        outcomes = [item for part in parts for item in part]
     results = []
     for outcome in outcomes:
         if isinstance(outcome, list):

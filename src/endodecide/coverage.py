@@ -15,23 +15,24 @@ The space (about 52,700 profiles) is the product of:
   of tamoxifen, letrozole, exemestane, fulvestrant 500 mg or exemestane plus everolimus, ending by
   progression after 4 or 12 months.
 
-Profiles are evaluated by the engine in worker processes, one engine per process.
+Profiles are evaluated by the engine in worker processes, one engine per process (see
+``endodecide.parallel``), with a progress bar when stderr is a terminal.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from endodecide.errors import display_path
 from endodecide.facts import line_facts, patient_fact
+from endodecide.parallel import ordered_map, plan_workers
 from endodecide.profile import Profile
+from endodecide.progress import progress
 from endodecide.rulebook import RulePack, load_rulebook
 from endodecide.rulebook.direct import rule_holds
 
@@ -320,16 +321,19 @@ class CoverageResult:
 
 
 def evaluate_space(root: Path, workers: int | None = None, chunk: int = 1500) -> CoverageResult:
-    """Evaluate every point of the space with the pack at ``root``, across worker processes."""
+    """Evaluate every point of the space with the pack at ``root``, across worker processes
+    (``plan_workers(workers)`` of them: every CPU by default, never more than the CPUs)."""
     points = space()
-    workers = workers or os.cpu_count() or 1
-    outcomes: list[Outcome] = []
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=get_context("spawn"),
-        initializer=_init_worker,
-        initargs=(str(root.resolve()),),
-    ) as pool:
-        for part in pool.map(_evaluate_slice, _slices(len(points), chunk)):
-            outcomes.extend(part)
-    return CoverageResult(points, outcomes)
+    workers = plan_workers(workers)
+    # At most ``chunk`` profiles per job, and at least four jobs per worker for an even spread.
+    size = max(1, min(chunk, -(-len(points) // (workers * 4))))
+    with progress(f"{len(points):,} profiles, {display_path(root)}", len(points)) as advance:
+        parts = ordered_map(
+            _evaluate_slice,
+            list(_slices(len(points), size)),
+            workers,
+            _init_worker,
+            (str(root.resolve()),),
+            done=lambda part: advance(len(part)),
+        )
+    return CoverageResult(points, [outcome for part in parts for outcome in part])
