@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from endodecide.render.text import wrap
+from endodecide.render.text import table, wrap
 from endodecide.rulebook import Rule, RulePack
 from endodecide.rulebook.conditions import plain_words
 
@@ -10,7 +10,7 @@ __all__ = ["render_card", "render_rule_list"]
 
 
 def render_rule_list(pack: RulePack) -> str:
-    rows = [f"{'ID':<6} {'KIND':<7} {'STRATEGY':<19} {'STATUS':<16} TITLE"]
+    rows = []
     for rule in pack.rules.values():
         option = rule.card.then.option
         status = (
@@ -18,10 +18,8 @@ def render_rule_list(pack: RulePack) -> str:
             if option
             else (rule.card.then.flag.severity if rule.card.then.flag else "-")
         )
-        rows.append(
-            f"{rule.id:<6} {rule.kind:<7} {rule.card.strategy:<19} {status:<16} {rule.card.title}"
-        )
-    return "\n".join(rows) + "\n"
+        rows.append([rule.id, rule.kind, rule.card.strategy, status, rule.card.title])
+    return "\n".join(table(["ID", "KIND", "STRATEGY", "STATUS", "TITLE"], rows, width=None)) + "\n"
 
 
 def render_card(pack: RulePack, rule: Rule) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from endodecide.evidence import EvidenceEntry
-from endodecide.render.text import wrap
+from endodecide.render.text import table, wrap
 from endodecide.rulebook import RulePack
 
 __all__ = ["cited_by", "render_entry", "render_evidence_list"]
@@ -33,15 +33,14 @@ def _after(pack: RulePack, entry: EvidenceEntry) -> bool:
 
 
 def render_evidence_list(pack: RulePack) -> str:
-    rows = [f"{'ID':<26} {'YEAR':<5} {'KIND':<13} {'IDENTIFIER':<30} SHORT NAME"]
+    rows = []
     for entry in pack.catalogue.entries.values():
         identifier = f"PMID {entry.pmid}" if entry.pmid else f"doi:{entry.doi}"
         year = f"{entry.year}{'*' if _after(pack, entry) else ''}"
-        rows.append(
-            f"{entry.id:<26} {year:<5} {entry.kind:<13} {identifier:<30} {entry.short_name}"
-        )
-    rows.append(f"\n* published after the pack's evidence date ({pack.manifest.evidence_as_of}).")
-    return "\n".join(rows) + "\n"
+        rows.append([entry.id, year, entry.kind, identifier, entry.short_name])
+    lines = table(["ID", "YEAR", "KIND", "IDENTIFIER", "SHORT NAME"], rows, width=None)
+    lines.append(f"\n* published after the pack's evidence date ({pack.manifest.evidence_as_of}).")
+    return "\n".join(lines) + "\n"
 
 
 def render_entry(pack: RulePack, entry: EvidenceEntry) -> str:
