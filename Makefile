@@ -1,5 +1,6 @@
 # Two commands on a fresh machine (Python 3.11 or 3.12 with pip and a C compiler):
-#   make demo   - set up .venv and run the bundled example profiles
+#   make demo   - set up .venv and run the bundled example profiles (every profile in full,
+#                 then a summary table of them all: the last screen)
 #   make test   - set up .venv and run the whole test suite
 # The first interpreter that really runs and is 3.11 or 3.12 (pyenv shims may exist but fail).
 PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
@@ -9,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint goldens clean
+.PHONY: setup demo test lint goldens readme clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "endodecide needs Python 3.11 or 3.12 (durable-rules does not run on 3.13)"; exit 1; }
@@ -34,6 +35,10 @@ lint: $(STAMP)
 
 goldens: $(STAMP)
 	$(BIN)/python tests/goldens.py
+
+# Rewrite README.md's copy of the demo's summary table from the real output.
+readme: $(STAMP)
+	$(BIN)/python -m tests.test_cli
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -11,8 +11,14 @@ import jsonschema
 import pytest
 
 from endodecide.disclaimer import DISCLAIMER
+from endodecide.render.text import WIDTH, wrap
 from endodecide.result import RunOutput
+from endodecide.rulebook import RulePack
 from tests.conftest import PROFILES, ROOT
+
+README = ROOT / "README.md"
+DEMO_BEGIN = "<!-- demo-summary: the last screen of `make demo`; `make readme` rewrites it -->"
+DEMO_END = "<!-- /demo-summary -->"
 
 
 def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -41,7 +47,7 @@ def test_run_json_matches_its_documented_schema() -> None:
     document = json.loads(done.stdout)
     schema = json.loads(cli("schema", "result").stdout)
     jsonschema.validate(document, schema)
-    assert document["schema_version"] == "1.1"
+    assert document["schema_version"] == RunOutput.model_fields["schema_version"].default
     assert document["disclaimer"] == DISCLAIMER
     assert len(document["results"]) == len(list(PROFILES.iterdir()))
     for result in document["results"]:
@@ -67,10 +73,12 @@ def test_profile_schema_is_printed() -> None:
 
 
 def test_validate_reports_each_file() -> None:
-    """validate names every valid file and counts them."""
+    """validate names every valid file, counts them and ends with the disclaimer."""
     done = cli("validate", "profiles/")
     assert done.returncode == 0
-    assert f"{len(list(PROFILES.iterdir()))} profile(s) valid." in done.stdout
+    count = len(list(PROFILES.iterdir()))
+    assert f"Checked {count} file(s): {count} profile(s) valid, 0 with problems." in done.stdout
+    assert done.stdout.endswith(wrap(DISCLAIMER) + "\n")
 
 
 def test_rules_list_and_show() -> None:
@@ -90,12 +98,13 @@ def test_rules_show_unknown_id_suggests() -> None:
     assert "did you mean" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_evidence_list_names_every_entry_and_marks_later_ones() -> None:
+def test_evidence_list_names_every_entry_and_marks_later_ones(pack: RulePack) -> None:
     """evidence list: one row per catalogue entry with its identifier; later papers starred."""
     done = cli("evidence", "list")
     assert done.returncode == 0, done.stderr
-    rows = [line for line in done.stdout.splitlines() if line[:1].islower()]
-    assert len(rows) == 29
+    lines = done.stdout.splitlines()
+    rows = lines[2 : lines.index("")]  # under the header and its dashed rule
+    assert len(rows) == len(pack.catalogue.entries)
     assert any(r.startswith("paloma-1") and "2015*" in r for r in rows)
     assert any(r.startswith("bolero-2-pfs") and "PMID 24158787" in r for r in rows)
     assert DISCLAIMER in " ".join(done.stdout.split())
@@ -152,13 +161,16 @@ def test_console_script_matches_module_entry() -> None:
     assert done.returncode == 0 and "ED001" in done.stdout
 
 
-def test_rules_lint_passes_on_the_shipped_pack() -> None:
+def test_rules_lint_passes_on_the_shipped_pack(pack: RulePack) -> None:
     """rules lint loads the pack, runs every rule's examples and the whole profile space."""
+    from endodecide.coverage import space
+
     done = cli("rules", "lint")
     assert done.returncode == 0, done.stderr
-    assert "50 rules checked: schema, evidence, examples and 52,704 enumerated profiles; " in (
-        done.stdout
-    )
+    assert (
+        f"{len(pack.rules)} rules checked: schema, evidence, examples and "
+        f"{len(space()):,} enumerated profiles; "
+    ) in done.stdout
     assert "0 warning(s)" in done.stdout and done.stderr == ""
 
 
@@ -178,3 +190,124 @@ def test_a_big_batch_spread_over_processes_gives_the_same_output(tmp_path: Path)
     assert one.returncode == two.returncode == 1
     assert one.stdout == two.stdout and one.stderr == two.stderr
     assert len(json.loads(two.stdout)["results"]) == 300
+    assert "\x1b" not in two.stderr and "━" not in two.stderr  # no progress bar when piped
+
+
+# -- the summary table of 'run' and the README's copy of it ----------------------------------
+
+
+def _tail_from_summary(out: str) -> list[str]:
+    lines = out.splitlines()
+    return lines[max(i for i, line in enumerate(lines) if line.startswith("Summary: ")) :]
+
+
+def test_run_on_several_profiles_ends_with_the_summary_table_then_the_disclaimer() -> None:
+    """run profiles/: every profile in full, then one table row per profile (file, resistance
+    class, flags, options by status), how to make the full reports, and the disclaimer last."""
+    done = cli("run", "profiles/")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(cli("run", "profiles/", "--format", "json").stdout)
+    tail = _tail_from_summary(done.stdout)
+    assert tail[0] == f"Summary: {len(document['results'])} profile(s) in profiles/"
+    rule = tail[3]
+    starts = [i for i, c in enumerate(rule) if c == "-" and (i == 0 or rule[i - 1] == " ")]
+    bounds = list(zip(starts, [*starts[1:], None], strict=True))
+
+    def cells(line: str) -> list[str]:
+        return [line[a:b].strip() for a, b in bounds]
+
+    assert cells(tail[2]) == ["profile", "resistance", "flags", "std", "inv", "def", "against"]
+    rows = []
+    for line in tail[4:]:
+        if not line:
+            break
+        if line.startswith("  "):  # a long file name continued
+            rows[-1][0] += line.strip()
+        else:
+            rows.append(cells(line))
+    assert len(rows) == len(document["results"])
+    for row, result in zip(rows, document["results"], strict=True):
+        assert f"profiles/{row[0]}" == result["source"]
+        resistance = next(
+            f["value"] for f in result["derived_facts"] if f["name"] == "endocrine_resistance"
+        )
+        assert row[1] == resistance.replace("_", " ")
+        assert row[2] == (", ".join(f["rule"] for f in result["flags"]) or "-")
+        statuses = [o["status"] for o in result["options"]]
+        assert row[3:] == [
+            str(statuses.count(s))
+            for s in ("standard", "investigational", "deferred", "evidence_against")
+        ]
+    assert "  endodecide report profiles --out reports/" in tail
+    assert "  then open reports/index.html" in tail
+    assert "\n".join(tail[-len(wrap(DISCLAIMER).splitlines()) - 1 :]) == (
+        "=" * WIDTH + "\n" + wrap(DISCLAIMER)
+    )
+    assert all(len(line) <= WIDTH for line in tail)
+
+
+def test_run_on_one_profile_has_no_summary_table() -> None:
+    """One profile: its full output and the disclaimer, no table."""
+    done = cli("run", "profiles/P001-de-novo-endocrine-naive.yaml")
+    assert done.returncode == 0, done.stderr
+    assert "Summary: " not in done.stdout and "Derived facts" in done.stdout
+
+
+def test_run_summary_prints_only_the_table() -> None:
+    """--summary: the table without the profiles in full, still between two disclaimers."""
+    done = cli("run", "profiles/", "--summary")
+    assert done.returncode == 0, done.stderr
+    assert "Derived facts" not in done.stdout
+    assert done.stdout.startswith(wrap(DISCLAIMER) + "\n")
+    assert _tail_from_summary(done.stdout) == _tail_from_summary(cli("run", "profiles/").stdout)
+
+
+def test_run_summary_with_json_is_a_usage_error() -> None:
+    """--summary is for the text format: with --format json it is exit 2."""
+    assert cli("run", "profiles/", "--summary", "--format", "json").returncode == 2
+
+
+def test_summary_table_shows_control_characters_in_file_names_as_escapes(tmp_path: Path) -> None:
+    """A file name holding an escape sequence is shown escaped in the table, never sent raw."""
+    source = (PROFILES / "P001-de-novo-endocrine-naive.yaml").read_text()
+    (tmp_path / "a\x1b[31mred.yaml").write_text(source)
+    (tmp_path / "b.yaml").write_text(source)
+    done = cli("run", str(tmp_path), "--summary")
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout
+    rows = [line.split()[0] for line in _tail_from_summary(done.stdout)[4:6]]
+    assert rows == ["a\\x1b[31mred.yaml", "b.yaml"]
+
+
+def demo_summary() -> str:
+    """The last screen of 'make demo' (endodecide run profiles/), from its summary table on."""
+    return "\n".join(_tail_from_summary(cli("run", "profiles/").stdout))
+
+
+def _readme_parts() -> tuple[str, str, str]:
+    text = README.read_text(encoding="utf-8")
+    before, _, rest = text.partition(DEMO_BEGIN + "\n")
+    block, _, after = rest.partition(DEMO_END)
+    assert after, f"README.md has no block between {DEMO_BEGIN!r} and {DEMO_END!r}"
+    return before, block, after
+
+
+def _fenced(text: str) -> str:
+    return f"```text\n{text}\n```\n"
+
+
+def test_readme_shows_the_real_demo_summary() -> None:
+    """The summary table in README.md is the real output of 'make demo' (run 'make readme'
+    after a change of rules or profiles, and review the diff)."""
+    _, block, _ = _readme_parts()
+    assert block == _fenced(demo_summary()), "README.md is stale: run 'make readme'"
+
+
+def write_readme_summary() -> None:
+    """Rewrite the README's demo block from the real output (``make readme``)."""
+    before, _, after = _readme_parts()
+    README.write_text(before + DEMO_BEGIN + "\n" + _fenced(demo_summary()) + DEMO_END + after)
+
+
+if __name__ == "__main__":
+    write_readme_summary()

@@ -1,18 +1,40 @@
 """The command line (the only module importing typer): run, report, validate, schema, rules,
-evidence."""
+evidence, coverage, handout.
+
+Everything the user can meet ends at one edge, ``main()``: bad input is one line per problem and
+exit 1, wrong usage exit 2, a bug one line and exit 3 (``ENDODECIDE_DEBUG=1`` shows the
+traceback), Ctrl-C one line and exit 130.
+"""
 
 from __future__ import annotations
 
+# isort: off
+# First, before the slow imports: a Ctrl-C while the command starts ends quietly too.
+from endodecide.interrupt import EXIT_INTERRUPTED, Interrupted
+from endodecide.interrupt import MESSAGE as INTERRUPTED_MESSAGE
+from endodecide.interrupt import install as install_interrupt
+
+# isort: on
 import json
+import os
+import shlex
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from endodecide import __version__
 from endodecide.disclaimer import DISCLAIMER
-from endodecide.errors import EndodecideError, EvaluationError, InputError, Problem
+from endodecide.errors import (
+    EndodecideError,
+    EvaluationError,
+    InputError,
+    Problem,
+    display_path,
+)
+from endodecide.textsafe import printable
 
 __all__ = ["app", "main"]
 
@@ -34,6 +56,7 @@ app.add_typer(evidence_app, name="evidence")
 
 EXIT_INVALID = 1
 EXIT_INTERNAL = 3
+DEBUG_VARIABLE = "ENDODECIDE_DEBUG"
 
 
 class OutputFormat(StrEnum):
@@ -54,12 +77,23 @@ class SchemaKind(StrEnum):
 
 Paths = Annotated[list[Path], typer.Argument(help="Profile files (.yaml, .yml, .json) or folders.")]
 Workers = Annotated[
-    int | None, typer.Option("--workers", "-j", min=1, help="Processes (default: all cores).")
+    int | None,
+    typer.Option(
+        "--workers", "-j", min=1, help="Processes (default: every CPU; never more than the CPUs)."
+    ),
 ]
 RulesDir = Annotated[
     Path | None,
     typer.Option("--rules", help="Rule pack folder (default: $ENDODECIDE_RULES or ./rules)."),
 ]
+# --out is read as text, not as a Path: Path("") is ".", so an empty --out would silently mean
+# the current folder. _out_path() turns it into a Path and rejects an empty one (exit 2).
+OutDir = Annotated[str, typer.Option("--out", "-o", metavar="DIR", help="Folder to write into.")]
+
+
+def _flag(name: str, help_text: str) -> Any:
+    """A boolean option given with no value (``--explain``), shown without a type in --help."""
+    return typer.Option(name, metavar="", help=help_text)
 
 
 def _fail(problems: list[Problem] | list[str], code: int = EXIT_INVALID) -> None:
@@ -68,10 +102,87 @@ def _fail(problems: list[Problem] | list[str], code: int = EXIT_INVALID) -> None
     raise typer.Exit(code)
 
 
+def _out_path(value: str) -> Path:
+    """The --out value as a path; empty or blank is a usage error (exit 2), never the current
+    folder."""
+    if not value.strip():
+        raise typer.BadParameter(
+            "must name a folder or file, not be empty", param_hint="'--out' / '-o'"
+        )
+    return Path(value)
+
+
+def _note_workers(requested: int | None) -> None:
+    """Say so on stderr when -j asks for more processes than there are CPUs to run them."""
+    from endodecide.parallel import available_cpus
+
+    cpus = available_cpus()
+    if requested is not None and requested > cpus:
+        typer.echo(
+            f"note: -j {requested} is more than the {cpus} CPU(s) here; "
+            f"using at most {cpus} process(es).",
+            err=True,
+        )
+
+
+def _echo_with_disclaimer(text: str) -> None:
+    """The closing line of a command, then the disclaimer: every output carries it."""
+    from endodecide.render.text import wrap
+
+    typer.echo(wrap(text))
+    typer.echo(wrap(DISCLAIMER))
+
+
+def _pack_version(root: Path) -> str:
+    """The rule pack's name and version, read from its manifest alone (no full load)."""
+    from endodecide.sources import read_document
+
+    document = read_document(root / "pack.yaml")
+    data = getattr(document, "data", None)
+    if not isinstance(data, dict) or not data.get("name"):
+        return f"rule pack: none readable at {display_path(root)}"
+    return printable(
+        f"rule pack {data.get('name')} {data.get('version', '?')} at {display_path(root)}, "
+        f"evidence as of {data.get('evidence_as_of', '?')}"
+    )
+
+
+def _show_version(value: bool) -> None:
+    if not value:
+        return
+    from endodecide.render.text import wrap
+    from endodecide.rulebook import default_rules_dir
+
+    typer.echo(f"endodecide {__version__}")
+    typer.echo(_pack_version(default_rules_dir()))
+    typer.echo(wrap(DISCLAIMER))
+    raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            metavar="",
+            is_eager=True,
+            callback=_show_version,
+            help="Print the version of endodecide and of the rule pack, then exit.",
+        ),
+    ] = False,
+) -> None:
+    # The options of the program itself (--version); each command does the work.
+    del version
+
+
 def _pack(rules: Path | None):
     from endodecide.rulebook import default_rules_dir, load_rulebook
 
     return load_rulebook(rules or default_rules_dir())
+
+
+_BOOLEAN_WORDS = {"true", "false", "yes", "no", "on", "off", "1", "0"}
 
 
 @app.command()
@@ -82,15 +193,33 @@ def run(
     ),
     explain: Annotated[
         bool,
-        typer.Option(
+        _flag(
             "--explain",
-            help="Also show why each option holds and what was considered but not offered.",
+            "Also show why each option holds and what was considered but not offered.",
+        ),
+    ] = False,
+    summary: Annotated[
+        bool,
+        _flag(
+            "--summary",
+            "Text format: print only the summary table (one row per profile), not each profile "
+            "in full. Several profiles get the table after their full output anyway.",
         ),
     ] = False,
     rules: RulesDir = None,
     workers: Workers = None,
 ) -> None:
     """Evaluate hypothetical profiles: derived facts, flags and options with citations."""
+    for path in paths:  # "--explain false": the flag takes no value, so "false" became a path
+        if str(path).lower() in _BOOLEAN_WORDS and not path.exists():
+            raise typer.BadParameter(
+                f"'{printable(str(path))}' is not a file or folder; --explain and --summary are "
+                "flags and take no value (leave a flag out to turn it off)",
+                param_hint="PATHS",
+            )
+    if summary and output is OutputFormat.json:
+        raise typer.BadParameter("--summary is for the text format", param_hint="'--summary'")
+    _note_workers(workers)
     from endodecide.batch import evaluate_paths
     from endodecide.evaluate import pack_info
     from endodecide.render.text import render_run
@@ -110,7 +239,17 @@ def run(
         )
         sys.stdout.write(document.model_dump_json(indent=2) + "\n")
     elif results:
-        sys.stdout.write(render_run(info, results, explain))
+        where = " ".join(shlex.quote(printable(str(path))) for path in paths)
+        where = where if len(where) <= 50 else "PATH..."  # a long list of files: not repeated
+        sys.stdout.write(
+            render_run(
+                info,
+                results,
+                explain,
+                full=not summary,
+                report_command=f"endodecide report {where} --out reports/",
+            )
+        )
     if problems:
         _fail(problems)
 
@@ -119,7 +258,10 @@ def run(
 def report(
     paths: Paths,
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder to write the reports into (created).")
+        str,
+        typer.Option(
+            "--out", "-o", metavar="DIR", help="Folder to write the reports into (created)."
+        ),
     ],
     output: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="html, md or both.")
@@ -128,6 +270,8 @@ def report(
     workers: Workers = None,
 ) -> None:
     """Write one explanatory report per profile, plus an index page, as HTML and/or Markdown."""
+    folder = _out_path(out)
+    _note_workers(workers)
     from endodecide.batch import evaluate_paths
     from endodecide.evaluate import pack_info
     from endodecide.render.report import (
@@ -145,9 +289,9 @@ def report(
     info = pack_info(pack)
     formats = ["html", "md"] if output is ReportFormat.both else [output.value]
     if results:
-        if out.exists() and not out.is_dir():
-            _fail([f"{out}: --out must be a folder, and this is a file"])
-        out.mkdir(parents=True, exist_ok=True)
+        if folder.exists() and not folder.is_dir():
+            _fail([f"{display_path(folder)}: --out must be a folder, and this is a file"])
+        folder.mkdir(parents=True, exist_ok=True)
         reports = [
             ReportFile(name, r)
             for name, r in zip(report_names([r.source for r in results]), results, strict=True)
@@ -156,10 +300,10 @@ def report(
             pages = {f"{rep.name}.{fmt}": render_report(info, rep.result, fmt) for rep in reports}
             pages[f"index.{fmt}"] = render_index(info, reports, fmt)
             for name, text in pages.items():
-                write_atomic(out / name, text)
-        typer.echo(
-            f"Wrote {len(reports)} report(s) and an index as {' and '.join(formats)} to {out}. "
-            f"{DISCLAIMER}"
+                write_atomic(folder / name, text)
+        _echo_with_disclaimer(
+            f"Wrote {len(reports)} report(s) and an index as {' and '.join(formats)} to "
+            f"{display_path(folder)}."
         )
     if problems:
         _fail(problems)
@@ -173,9 +317,14 @@ def validate(paths: Paths) -> None:
     loaded, problems = load_profiles(paths)
     for item in loaded:
         typer.echo(f"ok: {item.source}")
+    for problem in problems:
+        typer.echo(f"error: {problem}", err=True)
+    bad = len({problem.file for problem in problems})
+    _echo_with_disclaimer(
+        f"Checked {len(loaded) + bad} file(s): {len(loaded)} profile(s) valid, {bad} with problems."
+    )
     if problems:
-        _fail(problems)
-    typer.echo(f"{len(loaded)} profile(s) valid. {DISCLAIMER}")
+        raise typer.Exit(EXIT_INVALID)
 
 
 @app.command()
@@ -204,9 +353,9 @@ def rules_list(rules: RulesDir = None) -> None:
 
     pack = _pack(rules)
     sys.stdout.write(render_rule_list(pack))
-    typer.echo(
-        f"\n{len(pack.rules)} rules in {pack.manifest.name} {pack.manifest.version}. {DISCLAIMER}"
-    )
+    typer.echo()
+    m = pack.manifest
+    _echo_with_disclaimer(f"{len(pack.rules)} rules in {m.name} {m.version}.")
 
 
 @rules_app.command("lint")
@@ -221,6 +370,7 @@ def rules_lint(
     from endodecide.lint import lint_pack
     from endodecide.rulebook import default_rules_dir
 
+    _note_workers(workers)
     root = directory or rules or default_rules_dir()
     pack = _pack(root)
     report = lint_pack(pack, root, workers)
@@ -228,16 +378,17 @@ def rules_lint(
         typer.echo(f"warning: {warning}", err=True)
     if report.errors:
         _fail(report.errors)
-    typer.echo(
+    _echo_with_disclaimer(
         f"{len(pack.rules)} rules checked: schema, evidence, examples and "
-        f"{report.profiles:,} enumerated profiles; {len(report.warnings)} warning(s). "
-        f"{DISCLAIMER}"
+        f"{report.profiles:,} enumerated profiles; {len(report.warnings)} warning(s)."
     )
 
 
 @rules_app.command("catalog")
 def rules_catalog(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the catalogue into.")],
+    out: Annotated[
+        str, typer.Option("--out", "-o", metavar="DIR", help="Folder to write the catalogue into.")
+    ],
     output: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="html, md or both.")
     ] = ReportFormat.both,
@@ -248,16 +399,17 @@ def rules_catalog(
     from endodecide.render.catalog import render_catalog
     from endodecide.render.report import write_atomic
 
+    folder = _out_path(out)
     pack = _pack(rules)
-    if out.exists() and not out.is_dir():
-        _fail([f"{out}: --out must be a folder, and this is a file"])
-    out.mkdir(parents=True, exist_ok=True)
+    if folder.exists() and not folder.is_dir():
+        _fail([f"{display_path(folder)}: --out must be a folder, and this is a file"])
+    folder.mkdir(parents=True, exist_ok=True)
     formats = ["html", "md"] if output is ReportFormat.both else [output.value]
     for fmt in formats:
-        write_atomic(out / f"catalog.{fmt}", render_catalog(pack, pack_info(pack), fmt))
-    typer.echo(
-        f"Wrote the catalogue of {len(pack.rules)} rules as {' and '.join(formats)} to {out}. "
-        f"{DISCLAIMER}"
+        write_atomic(folder / f"catalog.{fmt}", render_catalog(pack, pack_info(pack), fmt))
+    _echo_with_disclaimer(
+        f"Wrote the catalogue of {len(pack.rules)} rules as {' and '.join(formats)} to "
+        f"{display_path(folder)}."
     )
 
 
@@ -275,6 +427,7 @@ def rules_diff(
     from endodecide.profile import load_profiles
     from endodecide.render.diff import render_diff
 
+    _note_workers(workers)
     before, after = _pack(old), _pack(new)
     loaded, problems = load_profiles([profiles])
     if problems:
@@ -301,7 +454,9 @@ def rules_show(
 
 @app.command()
 def handout(
-    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")],
+    out: Annotated[
+        str, typer.Option("--out", "-o", metavar="FILE", help="The HTML file to write.")
+    ],
     paths: Annotated[
         list[Path] | None,
         typer.Argument(help="Teaching profiles (default: ./profiles)."),
@@ -314,33 +469,42 @@ def handout(
     from endodecide.render.catalog import render_handout
     from endodecide.render.report import write_atomic
 
+    file = _out_path(out)
     pack = _pack(rules)
     loaded, problems = load_profiles(paths or [Path("profiles")])
     if problems:
         _fail(problems)
-    if out.is_dir():
-        _fail([f"{out}: --out must be a file name, and this is a folder"])
+    if file.is_dir():
+        _fail([f"{display_path(file)}: --out must be a file name, and this is a folder"])
     evaluator = Evaluator(pack)
     results = [evaluator.evaluate(item.profile, item.source) for item in loaded]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(out, render_handout(pack, pack_info(pack), results))
-    typer.echo(f"Wrote the handout ({len(results)} cases, {len(pack.rules)} rules) to {out}.")
+    file.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(file, render_handout(pack, pack_info(pack), results))
+    _echo_with_disclaimer(
+        f"Wrote the handout ({len(results)} cases, {len(pack.rules)} rules) to "
+        f"{display_path(file)}."
+    )
 
 
 @app.command()
 def coverage(
     out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="Also write profiles.csv, rules.csv and coverage.html."),
+        str | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="DIR",
+            help="Also write profiles.csv, rules.csv and coverage.html.",
+        ),
     ] = None,
     rules: RulesDir = None,
     workers: Workers = None,
 ) -> None:
     """Evaluate the whole discretised profile space: gaps, conflicts, overlaps, rule counts."""
-    import os
     import time
 
     from endodecide.coverage import evaluate_space
+    from endodecide.parallel import plan_workers
     from endodecide.render.coverage import (
         profiles_csv,
         render_coverage_html,
@@ -350,22 +514,26 @@ def coverage(
     from endodecide.render.report import write_atomic
     from endodecide.rulebook import default_rules_dir
 
+    folder = None if out is None else _out_path(out)
+    _note_workers(workers)
     root = rules or default_rules_dir()
     pack = _pack(root)
-    if out is not None:
-        if out.exists() and not out.is_dir():
-            _fail([f"{out}: --out must be a folder, and this is a file"])
-        out.mkdir(parents=True, exist_ok=True)  # fail before the enumeration, not after
-    count = workers or os.cpu_count() or 1
+    if folder is not None:
+        if folder.exists() and not folder.is_dir():
+            _fail([f"{display_path(folder)}: --out must be a folder, and this is a file"])
+        folder.mkdir(parents=True, exist_ok=True)  # fail before the enumeration, not after
+    count = plan_workers(workers)  # what evaluate_space starts, said in the summary
     started = time.perf_counter()
     result = evaluate_space(root, count)
     seconds = time.perf_counter() - started
     sys.stdout.write(render_summary(pack, result, seconds, count))
-    if out is not None:
-        write_atomic(out / "profiles.csv", profiles_csv(result))
-        write_atomic(out / "rules.csv", rules_csv(pack, result))
-        write_atomic(out / "coverage.html", render_coverage_html(pack, result, seconds, count))
-        typer.echo(f"Wrote profiles.csv, rules.csv and coverage.html to {out}.")
+    if folder is not None:
+        write_atomic(folder / "profiles.csv", profiles_csv(result))
+        write_atomic(folder / "rules.csv", rules_csv(pack, result))
+        write_atomic(folder / "coverage.html", render_coverage_html(pack, result, seconds, count))
+        _echo_with_disclaimer(
+            f"Wrote profiles.csv, rules.csv and coverage.html to {display_path(folder)}."
+        )
 
 
 @evidence_app.command("list")
@@ -376,9 +544,10 @@ def evidence_list(rules: RulesDir = None) -> None:
     pack = _pack(rules)
     sys.stdout.write(render_evidence_list(pack))
     m = pack.manifest
-    typer.echo(
-        f"\n{len(pack.catalogue.entries)} entries in {m.name} {m.version} "
-        f"(evidence as of {m.evidence_as_of}). {DISCLAIMER}"
+    typer.echo()
+    _echo_with_disclaimer(
+        f"{len(pack.catalogue.entries)} entries in {m.name} {m.version} "
+        f"(evidence as of {m.evidence_as_of})."
     )
 
 
@@ -401,21 +570,40 @@ def evidence_show(
     typer.echo(f"\n{DISCLAIMER}")
 
 
+def _one_line(text: str) -> str:
+    return printable(" ".join(text.split()))
+
+
 def main() -> None:
-    """Entry point: errors from bad input become one line each and exit code 1."""
+    """Entry point and the one place errors end: bad input is one line per problem and exit 1,
+    a bug one line and exit 3 (the traceback with ENDODECIDE_DEBUG=1), Ctrl-C exit 130."""
+    install_interrupt()
     try:
         app()
+    except Interrupted:
+        print(INTERRUPTED_MESSAGE, file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
     except InputError as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         sys.exit(EXIT_INVALID)
-    except EvaluationError as exc:
-        print(f"internal error (please report): {exc}", file=sys.stderr)
-        sys.exit(EXIT_INTERNAL)
     except EndodecideError as exc:
+        if isinstance(exc, EvaluationError):  # a bug, even though we raise it ourselves
+            _internal_error(exc)
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(EXIT_INVALID)
     except OSError as exc:  # an output folder or file that cannot be written, a full disk
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
         sys.exit(EXIT_INVALID)
+    except Exception as exc:  # a bug: one line, not a traceback, unless a developer asks
+        _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> None:
+    if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+        raise exc
+    message = _one_line(str(exc))
+    what = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    print(f"endodecide: internal error, please report: {what}", file=sys.stderr)
+    sys.exit(EXIT_INTERNAL)
