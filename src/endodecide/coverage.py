@@ -1,20 +1,29 @@
-"""Coverage of the whole discretised profile space: gaps, conflicts, overlaps, rule counts.
+"""Coverage of the whole discretised profile space: gaps, conflicts, overlaps, rule counts,
+and the clinical safety invariants checked on every profile.
 
-The space (about 52,700 profiles) is the product of:
+The space (58,608 profiles) is the product of:
 
 - hormone-receptor status: positive (ER+/PR+) or negative (ER-/PR-); every HR-negative profile
   is out of scope whatever its history, so HR-negative profiles are enumerated without history;
 - HER2: positive, negative, unknown;
-- patient: premenopausal, perimenopausal or postmenopausal woman, or a man;
+- patient: premenopausal woman (with or without ovarian function suppression), postmenopausal
+  woman, or a man;
 - visceral crisis: no, yes;
-- biomarkers: none known, PIK3CA mutated, ESR1 mutated;
+- biomarkers: none known, ESR1 mutated;
 - lines of chemotherapy for metastatic disease: 0, 1, 2;
 - endocrine history: none; or an adjuvant agent (tamoxifen, anastrozole, exemestane) in one of
-  four timing bands (relapse at month 12 or 36 on therapy; completed after 60 months with relapse
-  6 or 24 months later); then up to two metastatic lines (one after adjuvant therapy), each one
-  of tamoxifen, letrozole, exemestane, fulvestrant 500 mg or exemestane plus everolimus, ending by
-  progression after 4 or 12 months.
+  five timing bands (relapse at month 12 or 36 on therapy; completed after 60 months with
+  relapse 6 or 24 months later; stopped for toxicity at month 8 with relapse 10 months later);
+  then up to two metastatic lines (one after adjuvant therapy), each one of tamoxifen,
+  letrozole, exemestane, fulvestrant 500 mg or exemestane plus everolimus, ending by
+  progression after 4 or 12 months; or, as the only or the first metastatic line, letrozole
+  stopped for toxicity at 2 months, ovarian suppression plus tamoxifen, anastrozole plus
+  trastuzumab, estradiol or megestrol (12 months, progression).
 
+Values no rule tells apart are enumerated once: perimenopausal as premenopausal (every rule
+and invariant names them together), PIK3CA, AKT1 and PTEN mutations as "none known" (no rule
+reads them). The probe months and these choices are fixed here; issue 12 derives the space from
+the rules' own thresholds and values.
 Profiles are evaluated by the engine in worker processes, one engine per process (see
 ``endodecide.parallel``), with a progress bar when stderr is a terminal.
 """
@@ -33,8 +42,10 @@ from endodecide.facts import line_facts, patient_fact
 from endodecide.parallel import ordered_map, plan_workers
 from endodecide.profile import Profile
 from endodecide.progress import progress
+from endodecide.result import Option, ProfileResult
 from endodecide.rulebook import RulePack, load_rulebook
 from endodecide.rulebook.direct import rule_holds
+from endodecide.rulebook.invariants import Violation, check_result
 
 __all__ = [
     "DIMENSIONS",
@@ -44,18 +55,18 @@ __all__ = [
     "SpacePoint",
     "evaluate_space",
     "point_profile",
+    "shown_options",
     "space",
 ]
 
-_PATIENTS = {
-    "pre": ("female", "pre"),
-    "peri": ("female", "peri"),
-    "post": ("female", "post"),
-    "male": ("male", None),
+_PATIENTS = {  # sex, menopausal status, on ovarian function suppression
+    "pre": ("female", "pre", False),
+    "post": ("female", "post", False),
+    "male": ("male", None, False),
+    "pre_on_ovarian_suppression": ("female", "pre", True),
 }
 _BIOMARKERS = {
     "none_known": {},
-    "pik3ca_mutated": {"pik3ca": "mutated"},
     "esr1_mutated": {"esr1": "mutated"},
 }
 _ADJUVANT_AGENTS = ("tamoxifen", "anastrozole", "exemestane")
@@ -68,6 +79,11 @@ _ADJUVANT_BANDS = {
         "ended": "completed",
         "months_from_end_to_relapse": 24,
     },
+    "stopped_for_toxicity_m8_relapse_10m": {
+        "months": 8,
+        "ended": "toxicity",
+        "months_from_end_to_relapse": 10,
+    },
 }
 _METASTATIC = {
     "tamoxifen": ["tamoxifen"],
@@ -77,6 +93,14 @@ _METASTATIC = {
     "exemestane_everolimus": ["exemestane", "everolimus"],
 }
 _DURATIONS = (4, 12)
+# Lines enumerated once each, as the only or the first metastatic line: (agents, months, ended).
+_METASTATIC_ONCE: dict[str, tuple[list[str], int, str]] = {
+    "letrozole_stopped_for_toxicity": (["letrozole"], 2, "toxicity"),
+    "ovarian_suppression_tamoxifen": (["ovarian_suppression", "tamoxifen"], 12, "progression"),
+    "anastrozole_trastuzumab": (["anastrozole", "trastuzumab"], 12, "progression"),
+    "estradiol": (["estradiol"], 12, "progression"),
+    "megestrol": (["megestrol"], 12, "progression"),
+}
 
 DIMENSIONS = (
     "hormone_receptor",
@@ -101,11 +125,13 @@ class SpacePoint:
         return dict(zip(DIMENSIONS, self.coordinates, strict=True))
 
 
-def _metastatic_sequences(max_lines: int) -> list[tuple[tuple[str, int], ...]]:
-    lines = [(name, months) for name in _METASTATIC for months in _DURATIONS]
-    found: list[tuple[tuple[str, int], ...]] = [()]
+def _metastatic_sequences(max_lines: int) -> list[tuple[str, ...]]:
+    lines = [f"{name}:{months}m" for name in _METASTATIC for months in _DURATIONS]
+    found: list[tuple[str, ...]] = [()]
     for count in range(1, max_lines + 1):
         found += list(itertools.product(lines, repeat=count))
+    for once in _METASTATIC_ONCE:
+        found += [(once,)] + [(once, line) for line in lines] * (max_lines > 1)
     return found
 
 
@@ -114,8 +140,7 @@ def _histories() -> list[tuple[str, str]]:
     adjuvants = ["none"] + [f"{a}:{b}" for a in _ADJUVANT_AGENTS for b in _ADJUVANT_BANDS]
     for adjuvant in adjuvants:
         for sequence in _metastatic_sequences(2 if adjuvant == "none" else 1):
-            metastatic = " > ".join(f"{name}:{months}m" for name, months in sequence) or "none"
-            found.append((adjuvant, metastatic))
+            found.append((adjuvant, " > ".join(sequence) or "none"))
     return found
 
 
@@ -141,19 +166,27 @@ def space() -> list[SpacePoint]:
 def point_profile(point: SpacePoint) -> Profile:
     """The hypothetical profile a point stands for."""
     hr, her2, patient, crisis, markers, chemo, adjuvant, metastatic = point.coordinates
-    sex, menopause = _PATIENTS[patient]
+    sex, menopause, suppressed = _PATIENTS[patient]
     history: list[dict[str, Any]] = []
     if adjuvant != "none":
         agent, band = adjuvant.split(":")
         history.append({"agents": [agent], "setting": "adjuvant", **_ADJUVANT_BANDS[band]})
     if metastatic != "none":
         for item in metastatic.split(" > "):
-            name, months = item.split(":")
+            if item in _METASTATIC_ONCE:
+                agents, length, ended = _METASTATIC_ONCE[item]
+            else:
+                name, months = item.split(":")
+                agents, length, ended = (
+                    _METASTATIC[name],
+                    int(months.removesuffix("m")),
+                    "progression",
+                )
             line: dict[str, Any] = {
-                "agents": _METASTATIC[name],
+                "agents": agents,
                 "setting": "metastatic",
-                "months": int(months.removesuffix("m")),
-                "ended": "progression",
+                "months": length,
+                "ended": ended,
             }
             if "fulvestrant" in line["agents"]:
                 line["fulvestrant_dose_mg"] = 500
@@ -174,6 +207,7 @@ def point_profile(point: SpacePoint) -> Profile:
     }
     if menopause is not None:
         data["menopausal_status"] = menopause
+        data["ovarian_suppression"] = suppressed
     return Profile.model_validate(data)
 
 
@@ -190,6 +224,8 @@ class Outcome:
     known_limitation: str
     conflicts: tuple[tuple[str, ...], ...]
     overlaps: tuple[tuple[str, ...], ...]
+    violations: tuple[Violation, ...] = ()
+    answers: tuple[str, ...] = ()  # each option as shown: "ED101 (standard)", "ED110 (deferred)"
 
 
 @dataclass(frozen=True)
@@ -200,6 +236,7 @@ class PackIndex:
     status: dict[str, str]  # option rules: standard, investigational, evidence_against
     agents: dict[str, frozenset[str]]  # option rules
     severity: dict[str, str]  # flag rules
+    rechallenge: dict[str, frozenset[str]]  # option rules: agents declared as rechallenge
 
     @classmethod
     def of(cls, pack: RulePack) -> PackIndex:
@@ -210,7 +247,14 @@ class PackIndex:
             {k: o.status for k, o in options.items()},
             {k: frozenset(o.agents) for k, o in options.items()},
             {k: f.severity for k, f in flags.items()},
+            {k: frozenset(o.rechallenge) for k, o in options.items()},
         )
+
+
+def shown_options(options: list[Option]) -> tuple[str, ...]:
+    """The answer as shown: each option with the status it is shown with (a flag may have
+    deferred it), e.g. ``ED110 (deferred)``; what ``rules diff`` compares."""
+    return tuple(sorted(f"{o.rule} ({o.status.replace('_', ' ')})" for o in options))
 
 
 def classify(
@@ -219,20 +263,27 @@ def classify(
     profile: Profile,
     fired: set[str],
     derived: frozenset[tuple[str, str]],
+    result: ProfileResult | None = None,
 ) -> Outcome:
-    """Gaps, conflicts and overlaps of one evaluated profile."""
+    """Gaps, conflicts, overlaps and (given the result) invariants broken, for one profile."""
     options = tuple(sorted(r for r in fired if r in index.status))
     flags = tuple(sorted(r for r in fired if r in index.severity))
     out_of_scope = any(index.severity[r] == "out_of_scope" for r in flags)
     in_scope = profile.hormone_receptor_positive and not out_of_scope
     gap = in_scope and all(index.status[r] == "evidence_against" for r in options)
     known = ""
-    if gap:
-        patient, lines = patient_fact(profile), line_facts(profile)
-        for limitation in index.pack.limitations:
-            if rule_holds(limitation.when, patient, lines, derived):
-                known = limitation.id
-                break
+    patient, lines = patient_fact(profile), line_facts(profile)
+    for limitation in index.pack.limitations:
+        if rule_holds(limitation.when, patient, lines, derived):
+            known = limitation.id
+            break
+    violations: tuple[Violation, ...] = ()
+    answers: tuple[str, ...] = ()
+    if result is not None:
+        violations = tuple(
+            check_result(index.pack.invariants, index.rechallenge, profile, result, bool(known))
+        )
+        answers = shown_options(result.options)
     by_agents: dict[frozenset[str], list[str]] = {}
     for rule_id in options:
         by_agents.setdefault(index.agents[rule_id], []).append(rule_id)
@@ -250,9 +301,11 @@ def classify(
         flags,
         in_scope,
         gap,
-        known,
+        known if gap else "",
         tuple(conflicts),
         tuple(overlaps),
+        violations,
+        answers,
     )
 
 
@@ -272,10 +325,10 @@ def _evaluate_slice(bounds: tuple[int, int]) -> list[Outcome]:
     found = []
     for position in range(*bounds):
         profile = point_profile(points[position])
-        evaluation = evaluator.run_engine(profile)
+        result, evaluation = evaluator.evaluate_traced(profile)
         fired = {firing.rule_id for firing in evaluation.firings}
         derived = frozenset((f["name"], f["value"]) for f in evaluation.derived)
-        found.append(classify(index, position, profile, fired, derived))
+        found.append(classify(index, position, profile, fired, derived, result))
     return found
 
 
@@ -307,6 +360,11 @@ class CoverageResult:
     @property
     def known_limitations(self) -> Counter[str]:
         return Counter(o.known_limitation for o in self.outcomes if o.known_limitation)
+
+    @property
+    def violations(self) -> Counter[str]:
+        """Profiles breaking each clinical safety invariant."""
+        return Counter(v for o in self.outcomes for v in {x.invariant for x in o.violations})
 
     @property
     def conflicts(self) -> list[Outcome]:

@@ -11,7 +11,7 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
-from endodecide.coverage import CoverageResult, evaluate_space
+from endodecide.coverage import CoverageResult, evaluate_space, shown_options
 from endodecide.evaluate import Evaluator
 from endodecide.profile import LoadedProfile
 from endodecide.rulebook import RulePack
@@ -173,30 +173,19 @@ def _items(
     return changes
 
 
-def _signature(pack: RulePack, rule_ids: tuple[str, ...] | set[str]) -> set[str]:
-    found = set()
-    for rule_id in rule_ids:
-        option = pack.rules[rule_id].card.then.option
-        if option is not None:
-            found.add(f"{rule_id} ({option.status.replace('_', ' ')})")
-    return found
-
-
 def _change(where: str, before: set[str], after: set[str]) -> OptionChange | None:
     if before == after:
         return None
     return OptionChange(where, sorted(after - before), sorted(before - after))
 
 
-def _space_changes(
-    old: RulePack, new: RulePack, before: CoverageResult, after: CoverageResult
-) -> list[OptionChange]:
+def _space_changes(before: CoverageResult, after: CoverageResult) -> list[OptionChange]:
     found = []
     for a, b in zip(before.outcomes, after.outcomes, strict=True):
         change = _change(
             ", ".join(f"{k}={v}" for k, v in before.points[a.index].as_dict.items()),
-            _signature(old, a.options),
-            _signature(new, b.options),
+            set(a.answers),
+            set(b.answers),
         )
         if change:
             found.append(change)
@@ -218,8 +207,8 @@ def diff_packs(
     for item in teaching:
         change = _change(
             item.source,
-            _signature(old, old_evaluator.fired_rules(item.profile)),
-            _signature(new, new_evaluator.fired_rules(item.profile)),
+            set(shown_options(old_evaluator.evaluate(item.profile).options)),
+            set(shown_options(new_evaluator.evaluate(item.profile).options)),
         )
         if change:
             teaching_changes.append(change)
@@ -234,6 +223,6 @@ def diff_packs(
         evidence=_items(old.catalogue.entries, new.catalogue.entries, "short_name", set()),
         teaching=teaching_changes,
         teaching_total=len(teaching),
-        space=_space_changes(old, new, before, after),
+        space=_space_changes(before, after),
         space_total=len(before.points),
     )

@@ -2,18 +2,23 @@
 
 Loading the pack already checks schema, vocabulary, ids and evidence (each problem raised with
 its file and line). Lint adds what needs evaluation: every rule's own examples, and a pass over
-the whole profile space for rules that never fire (errors), and for two rules proposing the same
-agents, or an option proposed and judged evidence against for one profile (warnings).
+the whole profile space for rules that never fire and clinical safety invariants broken
+(errors, each invariant with its simplest counter-example), and for two rules proposing the
+same agents, or an option proposed and judged evidence against for one profile (warnings).
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from endodecide.coverage import CoverageResult, evaluate_space
+from ruamel.yaml import YAML
+
+from endodecide.coverage import CoverageResult, evaluate_space, point_profile
 from endodecide.errors import Problem
 from endodecide.evaluate import Evaluator
+from endodecide.profile import Profile
 from endodecide.rulebook import RulePack
 
 __all__ = ["LintReport", "lint_pack"]
@@ -52,6 +57,79 @@ def _pairs(pack: RulePack, coverage: CoverageResult, attribute: str) -> dict[tup
     return found
 
 
+def _size(profile: Profile) -> tuple[int, ...]:
+    """Smaller is simpler to read: fewer lines of therapy, fewer chemotherapy lines."""
+    return (len(profile.endocrine_history), profile.chemotherapy_lines_for_metastatic)
+
+
+def counter_example_yaml(profile: Profile, label: str) -> str:
+    """A profile as YAML a user can save and run with ``endodecide run``."""
+    data = profile.model_dump(mode="json", exclude_defaults=True)
+    data["label"] = label
+    buffer = io.StringIO()
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    yaml.dump(data, buffer)
+    return buffer.getvalue()
+
+
+def _invariant_problems(pack: RulePack, coverage: CoverageResult) -> list[Problem]:
+    """One error per broken invariant: the rules that broke it, on how many profiles, and the
+    simplest counter-example as a profile YAML that reproduces it."""
+    rules: dict[str, set[str]] = {}
+    count: dict[str, int] = {}
+    simplest: dict[str, tuple[tuple[int, ...], Profile, tuple[str, ...]]] = {}
+    for outcome in coverage.outcomes:
+        seen = set()
+        for violation in outcome.violations:
+            rules.setdefault(violation.invariant, set()).update(violation.rules)
+            if violation.invariant in seen:
+                continue
+            seen.add(violation.invariant)
+            count[violation.invariant] = count.get(violation.invariant, 0) + 1
+            profile = point_profile(coverage.points[outcome.index])
+            key = (*_size(profile), outcome.index)
+            best = simplest.get(violation.invariant)
+            if best is None or key < best[0]:
+                blamed = tuple(
+                    sorted(
+                        {
+                            r
+                            for v in outcome.violations
+                            if v.invariant == violation.invariant
+                            for r in v.rules
+                        }
+                    )
+                )
+                simplest[violation.invariant] = (key, profile, blamed)
+    problems = []
+    for invariant in pack.invariants.invariants:
+        if invariant.id not in count:
+            continue
+        _, profile, blamed = simplest[invariant.id]
+        by = ", ".join(sorted(rules[invariant.id])) or "no rule (no option is offered)"
+        shown = ", ".join(blamed) or "no rule"
+        label = f"Counter-example to {invariant.id} ({shown})"
+        problems.append(
+            Problem(
+                invariant.source,
+                invariant.line,
+                "invariants",
+                f"{invariant.id} '{invariant.spec.title}' broken by {by} on "
+                f"{count[invariant.id]:,} of {len(coverage.points):,} profiles; the simplest "
+                "counter-example follows",
+                "E460",
+                detail=(
+                    f"--- # counter-example for {invariant.id}, broken by {shown}: save as a "
+                    f".yaml file and run `endodecide run FILE`\n"
+                    f"{counter_example_yaml(profile, label)}...\n"
+                ),
+            )
+        )
+    return problems
+
+
 def lint_pack(pack: RulePack, root: Path, workers: int | None = None) -> LintReport:
     errors = _example_problems(pack)
     coverage = evaluate_space(root, workers)
@@ -67,6 +145,7 @@ def lint_pack(pack: RulePack, root: Path, workers: int | None = None) -> LintRep
                 "E450",
             )
         )
+    errors += _invariant_problems(pack, coverage)
     warnings = []
     for code, attribute, text in (
         ("W501", "overlaps", "propose the same agents and fire together"),

@@ -73,6 +73,17 @@ def render_summary(pack: RulePack, result: CoverageResult, seconds: float, worke
         for o in result.overlaps[:EXAMPLES_SHOWN]
     ]
     lines.append(f"  rules never firing: {', '.join(never) if never else 'none'}")
+    broken = result.violations
+    lines.append(
+        f"  clinical safety invariants: {len(pack.invariants.invariants)} checked on every "
+        f"profile, {len(broken)} broken"
+    )
+    lines += [
+        f"      {invariant.id} {invariant.spec.title}: broken on {broken[invariant.id]:,} profiles "
+        "(endodecide rules lint shows a counter-example)"
+        for invariant in pack.invariants.invariants
+        if broken[invariant.id]
+    ]
     lines += ["", f"{'RULE':<6} {'KIND':<7} {'STATUS':<16} {'PROFILES':>8}  TITLE"]
     for row in rule_rows(pack, result):
         lines.append(
@@ -103,6 +114,7 @@ def profiles_csv(result: CoverageResult) -> str:
         "flags",
         "conflicts",
         "overlaps",
+        "invariants_broken",
     ]
     rows = [
         [
@@ -115,6 +127,7 @@ def profiles_csv(result: CoverageResult) -> str:
             " ".join(o.flags),
             " ".join("+".join(c) for c in o.conflicts),
             " ".join("+".join(c) for c in o.overlaps),
+            " ".join(sorted({v.invariant for v in o.violations})),
         ]
         for o in result.outcomes
     ]
@@ -141,6 +154,7 @@ def render_coverage_html(
         disclaimer=DISCLAIMER,
         pack=pack.manifest,
         limitations=pack.limitations,
+        invariants=pack.invariants.invariants,
         result=result,
         dimensions=DIMENSIONS,
         never=result.never_fired(pack),
