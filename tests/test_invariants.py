@@ -18,7 +18,7 @@ from endodecide.rulebook.invariants import check_in_words, check_result
 from tests.conftest import PROFILES, RULES
 from tests.test_cli import cli
 
-ED101 = Path("optimise-endocrine/ED101-aromatase-inhibitor-first-line.yaml")
+ED110 = Path("optimise-endocrine/ED110-fulvestrant-500-after-endocrine-therapy.yaml")
 ED113 = Path("optimise-endocrine/ED113-exemestane-after-nsai.yaml")
 ED120 = Path("optimise-endocrine/ED120-ovarian-suppression-with-tamoxifen.yaml")
 ED210 = Path("mtor/ED210-everolimus-exemestane-after-nsai.yaml")
@@ -97,8 +97,8 @@ SEEDS = [
     ("INV005", "ED210", ED210, "  - progressed_on includes nsai\n", ""),
     (
         "INV006",
-        "ED101",
-        ED101,
+        "ED110",
+        ED110,
         "  - ovarian_function is one of [postmenopausal, suppressed]\n",
         "  - ovarian_function is one of [postmenopausal, suppressed, active]\n",
     ),
@@ -112,27 +112,20 @@ SEEDS = [
 ]
 
 
-# INV007 needs a pack in which some profile gets nothing; INV006's seed would give it ED101.
-GROUPS = {"most": [seed for seed in SEEDS if seed[0] != "INV007"], "empty": [SEEDS[-1]]}
-
-
 @pytest.fixture(scope="module")
-def seeded_lint(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
-    """Each group of seeds applied to a copy of the pack, and what `rules lint` says of it (two
-    walks of the space, not one per invariant)."""
-    found = {}
-    for group, seeds in GROUPS.items():
-        root = tmp_path_factory.mktemp(group) / "rules"
-        shutil.copytree(RULES, root)
-        for _, _, rel, old, new in seeds:
-            path = root / rel
-            text = path.read_text()
-            assert old in text, old
-            path.write_text(text.replace(old, new, 1))
-        done = cli("rules", "lint", str(root))
-        assert done.returncode == 1, done.stderr
-        found[group] = (root, done.stderr)
-    return found
+def seeded_lint(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """Every seed applied to one copy of the pack (they touch different rules and profiles),
+    and what `rules lint` says of it: one walk of the space for all seven invariants."""
+    root = tmp_path_factory.mktemp("seeded") / "rules"
+    shutil.copytree(RULES, root)
+    for _, _, rel, old, new in SEEDS:
+        path = root / rel
+        text = path.read_text()
+        assert old in text, old
+        path.write_text(text.replace(old, new, 1))
+    done = cli("rules", "lint", str(root))
+    assert done.returncode == 1, done.stderr
+    return root, done.stderr
 
 
 @pytest.mark.parametrize(
@@ -140,7 +133,7 @@ def seeded_lint(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Pat
 )
 def test_lint_catches_a_seeded_violation_with_a_counter_example_that_runs(
     tmp_path: Path,
-    seeded_lint: dict[str, tuple[Path, str]],
+    seeded_lint: tuple[Path, str],
     invariant: str,
     rule: str,
     rel: Path,
@@ -149,7 +142,7 @@ def test_lint_catches_a_seeded_violation_with_a_counter_example_that_runs(
 ) -> None:
     """A rule edited to break the invariant: lint fails naming the invariant and the rule, and
     its counter-example, saved as a file, reproduces the violation with `endodecide run`."""
-    root, stderr = seeded_lint["empty" if invariant == "INV007" else "most"]
+    root, stderr = seeded_lint
     line = next(
         (row for row in stderr.splitlines() if f" {invariant} " in row and "E460" in row), ""
     )

@@ -17,17 +17,25 @@ def test_secondary_resistance_misses_first_line_ai_on_resistance(evaluator: Eval
     misses = {m.rule: m for m in evaluator.evaluate(profile, explain=True).near_misses}
     assert [(f.condition, f.here) for f in misses["ED101"].failed] == [
         (
-            "endocrine resistance (ESO-ESMO ABC2) is not endocrine resistant",
+            "endocrine resistance (ESO-ESMO ABC2) is one of not endocrine resistant, not "
+            "classified by ABC2",
             "endocrine resistance (ESO-ESMO ABC2): secondary",
         )
     ]
 
 
-def test_premenopausal_misses_name_menopausal_status(evaluator: Evaluator) -> None:
+def test_premenopausal_misses_name_ovarian_function(evaluator: Evaluator) -> None:
+    """Before menopause without suppression, the first-line AI is missed on ovarian function."""
     profile = make_profile(menopausal_status="pre")
     misses = {m.rule: m for m in evaluator.evaluate(profile, explain=True).near_misses}
-    assert misses["ED101"].failed[0].condition == "menopausal status is postmenopausal"
-    assert misses["ED101"].failed[0].here == "menopausal status: premenopausal"
+    assert misses["ED101"].failed[0].condition == (
+        "ovarian function, for endocrine choices is one of postmenopausal, suppressed (before "
+        "menopause, on ovarian function suppression)"
+    )
+    assert misses["ED101"].failed[0].here == (
+        "ovarian function, for endocrine choices: active (before menopause, no ovarian function "
+        "suppression)"
+    )
 
 
 def test_near_misses_never_include_fired_hr_failing_or_against_rules(

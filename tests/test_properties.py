@@ -15,6 +15,7 @@ from endodecide.generate import random_profile
 from endodecide.profile import Profile
 from endodecide.render.text import render_run
 from endodecide.rulebook.direct import direct_fire, direct_table, rule_holds
+from endodecide.rulebook.invariants import check_result
 
 profiles = st.builds(random_profile, st.randoms(use_true_random=False))
 SETTINGS = settings(
@@ -40,8 +41,8 @@ def test_evaluation_invariants(evaluator: Evaluator, profile: Profile) -> None:
             "everolimus" in o.regimen.lower() and "exemestane" in o.regimen.lower()
             for o in result.options
         )
-    if profile.menopausal_status in {"pre", "peri"}:
-        assert {o.rule for o in result.options} <= {"ED120"}
+    if profile.menopausal_status in {"pre", "peri"} and not profile.ovarian_suppression:
+        assert all("ovarian_suppression" in o.agents for o in result.options)
     if profile.sex == "male":
         assert result.options == []
     for option in result.options:
@@ -94,3 +95,22 @@ def test_direct_python_floor_fires_what_the_engine_fires(
     table = direct_table(pack.rules.values())
     fired = direct_fire(table, patient_fact(profile), line_facts(profile))
     assert fired == evaluator.fired_rules(profile)
+
+
+@SETTINGS
+@given(profile=profiles)
+def test_generated_profiles_keep_every_clinical_invariant(
+    evaluator: Evaluator, profile: Profile
+) -> None:
+    """Beyond the enumerated space: no generated profile breaks a clinical safety invariant."""
+    pack = evaluator.pack
+    result = evaluator.evaluate(profile)
+    derived = frozenset((fact.name, fact.value) for fact in result.derived_facts)
+    patient, lines = patient_fact(profile), line_facts(profile)
+    known = any(rule_holds(lim.when, patient, lines, derived) for lim in pack.limitations)
+    rechallenge = {
+        rule_id: frozenset(rule.card.then.option.rechallenge)
+        for rule_id, rule in pack.rules.items()
+        if rule.card.then.option is not None
+    }
+    assert check_result(pack.invariants, rechallenge, profile, result, known) == []

@@ -9,6 +9,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from endodecide.disclaimer import DISCLAIMER
+from endodecide.rulebook import RulePack
 from tests.conftest import PROFILES
 from tests.goldens import REPORT_GOLDENS, render_report_golden, report_golden_path
 from tests.test_cli import cli
@@ -60,10 +61,11 @@ def test_disclaimer_at_top_and_bottom_of_every_file(reports: Path) -> None:
         assert DISCLAIMER in head and DISCLAIMER in tail, path.name
 
 
-def test_pack_name_version_and_evidence_date_in_every_file(reports: Path) -> None:
+def test_pack_name_version_and_evidence_date_in_every_file(reports: Path, pack: RulePack) -> None:
+    m = pack.manifest
     for path in reports.iterdir():
         text = path.read_text()
-        assert "milani-2014 0.2.0" in text and "2014-12-10" in text, path.name
+        assert f"{m.name} {m.version}" in text and m.evidence_as_of in text, path.name
 
 
 def test_every_option_shows_a_citation_link(reports: Path) -> None:

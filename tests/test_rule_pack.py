@@ -45,9 +45,10 @@ REVIEW_STRATEGIES = [
     ("ESR1 mutations", "ED710", "esr1", "flag", "esr1-toy-2013"),
 ]  # fmt: skip
 
-# Identifiers the fact sheet marks unverified or only corroborated: never shipped.
+# Identifiers the fact sheets mark unverified: never shipped. (22149876, 25524798 and 19786670
+# were verified in 2026-11 and now ship.)
 UNCONFIRMED_PMIDS = {
-    "22149876", "25524798", "23233719", "19786670", "20855825", "22853014", "23902874", "18316794"
+    "23233719", "20855825", "22853014", "23902874", "18316794"
 }  # fmt: skip
 UNCONFIRMED_DOIS = {"10.1200/JCO.2010.28.8415", "10.1056/NEJMoa1201622", "10.1200/JCO.2007.13.5822"}
 

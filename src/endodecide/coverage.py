@@ -1,15 +1,15 @@
 """Coverage of the whole discretised profile space: gaps, conflicts, overlaps, rule counts,
 and the clinical safety invariants checked on every profile.
 
-The space (58,608 profiles) is the product of:
+The space (25,683 profiles) is the product of:
 
-- hormone-receptor status: positive (ER+/PR+) or negative (ER-/PR-); every HR-negative profile
-  is out of scope whatever its history, so HR-negative profiles are enumerated without history;
+- hormone-receptor status: positive (ER+/PR+) or negative (ER-/PR-); HR-negative disease and
+  men are out of scope whatever their history, so they are enumerated without one;
 - HER2: positive, negative, unknown;
 - patient: premenopausal woman (with or without ovarian function suppression), postmenopausal
   woman, or a man;
 - visceral crisis: no, yes;
-- biomarkers: none known, ESR1 mutated;
+- biomarkers: none known; ESR1 mutated on the slice without visceral crisis or chemotherapy;
 - lines of chemotherapy for metastatic disease: 0, 1, 2;
 - endocrine history: none; or an adjuvant agent (tamoxifen, anastrozole, exemestane) in one of
   five timing bands (relapse at month 12 or 36 on therapy; completed after 60 months with
@@ -144,6 +144,18 @@ def _histories() -> list[tuple[str, str]]:
     return found
 
 
+def _with_history(hr: str, patient: str) -> bool:
+    """Out-of-scope patients (HR-negative disease, men) are flagged whatever their history, so
+    they are enumerated without one."""
+    return hr == "positive" and _PATIENTS[patient][0] == "female"
+
+
+def _varied(markers: str, crisis: str, chemo: str) -> bool:
+    """An ESR1 mutation is read only by an information note (ED710), so it is varied on one
+    slice of the space (no visceral crisis, no chemotherapy) rather than across all of it."""
+    return markers == "none_known" or (crisis == "no" and chemo == "0")
+
+
 def space() -> list[SpacePoint]:
     """Every point, in a fixed order."""
     points = []
@@ -156,7 +168,11 @@ def space() -> list[SpacePoint]:
             _BIOMARKERS,
             ("0", "1", "2"),
         ):
-            for adjuvant, metastatic in histories if hr == "positive" else [("none", "none")]:
+            if not _varied(markers, crisis, chemo):
+                continue
+            for adjuvant, metastatic in (
+                histories if _with_history(hr, patient) else [("none", "none")]
+            ):
                 points.append(
                     SpacePoint((hr, her2, patient, crisis, markers, chemo, adjuvant, metastatic))
                 )
@@ -281,7 +297,14 @@ def classify(
     answers: tuple[str, ...] = ()
     if result is not None:
         violations = tuple(
-            check_result(index.pack.invariants, index.rechallenge, profile, result, bool(known))
+            check_result(
+                index.pack.invariants,
+                index.rechallenge,
+                profile,
+                result,
+                bool(known),
+                facts=(patient, lines),
+            )
         )
         answers = shown_options(result.options)
     by_agents: dict[frozenset[str], list[str]] = {}

@@ -1,6 +1,6 @@
 """The only module that imports durable_rules: compile once, evaluate one profile per session.
 
-Traps of durable_rules 2.0.28 handled here (see shared/domain/durable-rules-notes.md):
+Traps of durable_rules 2.0.28 handled here (each measured; each has a test in test_engine.py):
 - the stock Host starts dispatcher threads that race synchronous calls → ``_run`` is a no-op;
 - at most 1,024 live sessions per ruleset → one live session at a time, always deleted;
 - deleting a session in which no action ran is undefined behaviour → a sentinel rule always fires;

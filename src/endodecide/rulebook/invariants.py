@@ -242,10 +242,11 @@ def check_result(
     profile: Profile,
     result: ProfileResult,
     known_limitation: bool = False,
+    facts: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
 ) -> list[Violation]:
     """Every invariant ``result`` breaks for ``profile``; ``rechallenge`` maps option rules to
-    the agents they declare as rechallenge."""
-    patient, lines = patient_fact(profile), line_facts(profile)
+    the agents they declare as rechallenge; ``facts`` (patient, lines) if already built."""
+    patient, lines = facts or (patient_fact(profile), line_facts(profile))
     derived = frozenset((fact.name, fact.value) for fact in result.derived_facts)
     progressed = {value for name, value in derived if name == "progressed_on"}
     found: list[Violation] = []
