@@ -190,7 +190,7 @@ def test_unused_evidence_entry(rules_copy: Path) -> None:
     line = catalogue.read_text().split("  - id: klijn-copy")[0].count("\n") + 1
     problems = _problems(rules_copy)
     assert problems == [
-        f"{catalogue}:{line}: id: E432 evidence 'klijn-copy' is not cited by any rule"
+        f"{catalogue}:{line}: id: E432 evidence 'klijn-copy' is not cited by any rule or invariant"
     ], problems
 
 

@@ -164,7 +164,12 @@ def check_rule(rule: Rule, manifest: PackManifest, catalogue: Catalogue) -> list
     return problems
 
 
-def check_pack(rules: list[Rule], catalogue: Catalogue, complete: bool = True) -> list[Problem]:
+def check_pack(
+    rules: list[Rule],
+    catalogue: Catalogue,
+    complete: bool = True,
+    also_cited: frozenset[str] = frozenset(),
+) -> list[Problem]:
     """Checks across the whole pack; those needing every rule only when all rules were read."""
     problems: list[Problem] = []
     for key, what in (("id", "rule id"), ("slug", "slug")):
@@ -190,6 +195,7 @@ def check_pack(rules: list[Rule], catalogue: Catalogue, complete: bool = True) -
                     )
                 )
     cited = {ref for r in rules for ref in (*r.card.evidence, *r.card.contrary_evidence)}
+    cited |= also_cited
     for entry_id, line in catalogue.lines.items():
         if entry_id not in cited:
             problems.append(
@@ -197,7 +203,7 @@ def check_pack(rules: list[Rule], catalogue: Catalogue, complete: bool = True) -
                     catalogue.source,
                     line,
                     "id",
-                    f"evidence '{entry_id}' is not cited by any rule",
+                    f"evidence '{entry_id}' is not cited by any rule or invariant",
                     "E432",
                 )
             )

@@ -15,7 +15,7 @@ from endodecide.rulebook.cache import cache_key, load_cached, store
 from endodecide.rulebook.check import check_pack, check_rule
 from endodecide.rulebook.compile import compile_program, compute_strata
 from endodecide.rulebook.conditions import ConditionError, parse_when
-from endodecide.rulebook.invariants import INVARIANTS, load_invariants
+from endodecide.rulebook.invariants import INVARIANTS, InvariantSet, load_invariants
 from endodecide.rulebook.model import Example, Limitation, Rule, RulePack
 from endodecide.rulebook.schema import PackManifest, RuleFile
 from endodecide.sources import Document, read_document
@@ -151,7 +151,22 @@ def _load(root: Path) -> RulePack:
             problems.extend(check_rule(rule, manifest, catalogue))
             rules.append(rule)
     complete = len(rules) == len(files)
-    problems.extend(check_pack(rules, catalogue, complete))
+    invariants = load_invariants(
+        root,
+        catalogue,
+        {
+            r.id: (r.card.then.derive.value, r.when)
+            for r in rules
+            if r.card.then.derive is not None and r.card.then.derive.fact == "progressed_on"
+        },
+    )
+    if isinstance(invariants, list):
+        problems.extend(invariants)
+        invariants = InvariantSet()
+    cited_by_invariants = frozenset(
+        ref for invariant in invariants.invariants for ref in invariant.spec.evidence
+    )
+    problems.extend(check_pack(rules, catalogue, complete, cited_by_invariants))
     if complete and rules:
         problems.extend(_strategies_without_rules(manifest, manifest_doc, rules))
     if not rules and not problems:
@@ -181,17 +196,6 @@ def _load(root: Path) -> RulePack:
         for r in rules
         if r.card.then.derive
     }
-    invariants = load_invariants(
-        root,
-        catalogue,
-        {
-            r.id: (v[1], r.when)
-            for r in rules
-            if (v := values.get(r.id)) and v[0] == "progressed_on"
-        },
-    )
-    if isinstance(invariants, list):
-        raise RulebookError(invariants)
     program = compile_program(manifest.name, when, values, strata)
     by_id = {r.id: _with_stratum(r, strata[r.id]) for r in sorted(rules, key=lambda r: r.id)}
     all_files = [root / MANIFEST, root / CATALOGUE, *_invariants_file(root), *files]
