@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from endodecide.coverage import PackIndex, broken_invariants
 from endodecide.evaluate import Evaluator
-from endodecide.facts import line_facts, patient_fact
 from endodecide.profile import load_profiles
 from endodecide.rulebook import RulePack
-from endodecide.rulebook.direct import rule_holds
-from endodecide.rulebook.invariants import check_in_words, check_result
+from endodecide.rulebook.invariants import check_in_words
 from tests.conftest import PROFILES, RULES
 from tests.test_cli import cli
 
@@ -32,14 +31,6 @@ COUNTER_EXAMPLE = re.compile(
 )
 
 
-def _rechallenge(pack: RulePack) -> dict[str, frozenset[str]]:
-    return {
-        rule_id: frozenset(rule.card.then.option.rechallenge)
-        for rule_id, rule in pack.rules.items()
-        if rule.card.then.option is not None
-    }
-
-
 def test_teaching_profiles_and_rule_examples_keep_every_invariant(
     pack: RulePack, evaluator: Evaluator
 ) -> None:
@@ -49,16 +40,12 @@ def test_teaching_profiles_and_rule_examples_keep_every_invariant(
     profiles = [item.profile for item in loaded] + [
         example.profile for rule in pack.rules.values() for example in rule.examples
     ]
-    broken = []
-    for profile in profiles:
-        result = evaluator.evaluate(profile)
-        derived = frozenset((fact.name, fact.value) for fact in result.derived_facts)
-        known = any(
-            rule_holds(limitation.when, patient_fact(profile), line_facts(profile), derived)
-            for limitation in pack.limitations
-        )
-        found = check_result(pack.invariants, _rechallenge(pack), profile, result, known)
-        broken += [(profile.label, violation) for violation in found]
+    index = PackIndex.of(pack)
+    broken = [
+        (profile.label, violation)
+        for profile in profiles
+        for violation in broken_invariants(index, profile, evaluator.evaluate(profile))
+    ]
     assert broken == []
 
 

@@ -8,6 +8,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from endodecide.coverage import PackIndex, broken_invariants
 from endodecide.disclaimer import DISCLAIMER
 from endodecide.evaluate import Evaluator, pack_info
 from endodecide.facts import line_facts, patient_fact
@@ -15,7 +16,6 @@ from endodecide.generate import random_profile
 from endodecide.profile import Profile
 from endodecide.render.text import render_run
 from endodecide.rulebook.direct import direct_fire, direct_table, rule_holds
-from endodecide.rulebook.invariants import check_result
 
 profiles = st.builds(random_profile, st.randoms(use_true_random=False))
 SETTINGS = settings(
@@ -103,14 +103,5 @@ def test_generated_profiles_keep_every_clinical_invariant(
     evaluator: Evaluator, profile: Profile
 ) -> None:
     """Beyond the enumerated space: no generated profile breaks a clinical safety invariant."""
-    pack = evaluator.pack
     result = evaluator.evaluate(profile)
-    derived = frozenset((fact.name, fact.value) for fact in result.derived_facts)
-    patient, lines = patient_fact(profile), line_facts(profile)
-    known = any(rule_holds(lim.when, patient, lines, derived) for lim in pack.limitations)
-    rechallenge = {
-        rule_id: frozenset(rule.card.then.option.rechallenge)
-        for rule_id, rule in pack.rules.items()
-        if rule.card.then.option is not None
-    }
-    assert check_result(pack.invariants, rechallenge, profile, result, known) == []
+    assert broken_invariants(PackIndex.of(evaluator.pack), profile, result) == []

@@ -53,7 +53,9 @@ __all__ = [
     "Outcome",
     "PackIndex",
     "SpacePoint",
+    "broken_invariants",
     "evaluate_space",
+    "known_limitation",
     "point_profile",
     "shown_options",
     "space",
@@ -267,6 +269,29 @@ class PackIndex:
         )
 
 
+def known_limitation(
+    pack: RulePack,
+    patient: dict[str, Any],
+    lines: list[dict[str, Any]],
+    derived: frozenset[tuple[str, str]],
+) -> str:
+    """The id of the pack's first known limitation whose conditions hold, else ""."""
+    for limitation in pack.limitations:
+        if rule_holds(limitation.when, patient, lines, derived):
+            return limitation.id
+    return ""
+
+
+def broken_invariants(index: PackIndex, profile: Profile, result: ProfileResult) -> list[Violation]:
+    """The clinical safety invariants ``result`` breaks, for one profile outside the space."""
+    patient, lines = patient_fact(profile), line_facts(profile)
+    derived = frozenset((fact.name, fact.value) for fact in result.derived_facts)
+    known = bool(known_limitation(index.pack, patient, lines, derived))
+    return check_result(
+        index.pack.invariants, index.rechallenge, profile, result, known, facts=(patient, lines)
+    )
+
+
 def shown_options(options: list[Option]) -> tuple[str, ...]:
     """The answer as shown: each option with the status it is shown with (a flag may have
     deferred it), e.g. ``ED110 (deferred)``; what ``rules diff`` compares."""
@@ -287,12 +312,8 @@ def classify(
     out_of_scope = any(index.severity[r] == "out_of_scope" for r in flags)
     in_scope = profile.hormone_receptor_positive and not out_of_scope
     gap = in_scope and all(index.status[r] == "evidence_against" for r in options)
-    known = ""
     patient, lines = patient_fact(profile), line_facts(profile)
-    for limitation in index.pack.limitations:
-        if rule_holds(limitation.when, patient, lines, derived):
-            known = limitation.id
-            break
+    known = known_limitation(index.pack, patient, lines, derived)
     violations: tuple[Violation, ...] = ()
     answers: tuple[str, ...] = ()
     if result is not None:
