@@ -165,3 +165,18 @@ def test_later_publications_are_marked(teaching_results: list) -> None:
     }
     assert citations["paloma-1"].after_evidence_date
     assert not citations["bolero-2-pfs"].after_evidence_date
+
+
+def test_evidence_hygiene_of_the_clinical_review(pack: RulePack) -> None:
+    """Issue 11, correction 8: statements refer to the catalogue instead of repeating its
+    figures; endpoint values are honest; BOLERO-2's NEJM report is cited directly; ENCORE 301
+    records its negative phase III."""
+    figure = re.compile(r"\d+(\.\d+)?\s*%|\d+(\.\d+)?\s+vs\.?\s+\d")
+    assert [r.id for r in pack.rules.values() if figure.search(r.card.statement)] == []
+    entries = pack.catalogue.entries
+    assert entries["gefitinib-anastrozole"].primary_endpoint_met == "not_formally_tested"
+    assert "at least as effective" in entries["first"].result + entries["first"].notes
+    assert entries["bolero-2"].pmid == "22149876"
+    assert "bolero-2" in pack.rules["ED210"].card.evidence
+    assert "E2112" in entries["encore-301"].notes and "2021" in entries["encore-301"].notes
+    assert "SABCS" in entries["ganitumab"].notes and "1.17" not in entries["ganitumab"].result
