@@ -97,8 +97,8 @@ class Evaluator:
             if rule.card.then.option is not None
         }
         self._order = {name: index for index, name in enumerate(VOCABULARY)}
-        self._option_rank = {
-            rule_id: (_STATUS_ORDER[option.status], pack.strategy_rank(option.strategy), rule_id)
+        self._option_rank = {  # after the status it is shown with (a flag may defer it)
+            rule_id: (pack.strategy_rank(option.strategy), rule_id)
             for rule_id, option in self._option_templates.items()
         }
         self._reason_fields = {
@@ -171,7 +171,7 @@ class Evaluator:
             adjustment = self._adjustments.get(flag.rule)
             if adjustment is not None:
                 options = [self._adjusted(o, flag.rule, adjustment) for o in options]
-        options.sort(key=lambda o: (_STATUS_ORDER[o.status], *self._option_rank[o.rule][1:]))
+        options.sort(key=lambda o: (_STATUS_ORDER[o.status], *self._option_rank[o.rule]))
         misses = (
             near_misses(
                 self.pack,

@@ -10,6 +10,7 @@ enumerated space; a violation names the invariant, the rules that broke it and a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -109,8 +110,13 @@ class InvariantSet:
     invariants: tuple[Invariant, ...] = ()
     agent_classes: tuple[tuple[str, frozenset[str]], ...] = ()
 
+    @cached_property
+    def _classes(self) -> dict[str, frozenset[str]]:
+        return dict(self.agent_classes)
+
     def classes_of(self, agent: str) -> frozenset[str]:
-        return dict(self.agent_classes).get(agent, frozenset())
+        """The progressed_on classes ``agent`` belongs to (looked up per option per profile)."""
+        return self._classes.get(agent, frozenset())
 
 
 @dataclass(frozen=True, order=True)
