@@ -78,31 +78,18 @@ def _invariant_problems(pack: RulePack, coverage: CoverageResult) -> list[Proble
     """One error per broken invariant: the rules that broke it, on how many profiles, and the
     simplest counter-example as a profile YAML that reproduces it."""
     rules: dict[str, set[str]] = {}
-    count: dict[str, int] = {}
     simplest: dict[str, tuple[tuple[int, ...], Profile, tuple[str, ...]]] = {}
     for outcome in coverage.outcomes:
-        seen = set()
+        blamed_here: dict[str, set[str]] = {}
         for violation in outcome.violations:
-            rules.setdefault(violation.invariant, set()).update(violation.rules)
-            if violation.invariant in seen:
-                continue
-            seen.add(violation.invariant)
-            count[violation.invariant] = count.get(violation.invariant, 0) + 1
+            blamed_here.setdefault(violation.invariant, set()).update(violation.rules)
+        for invariant_id, blamed in blamed_here.items():
+            rules.setdefault(invariant_id, set()).update(blamed)
             profile = point_profile(coverage.points[outcome.index])
             key = (*_size(profile), outcome.index)
-            best = simplest.get(violation.invariant)
-            if best is None or key < best[0]:
-                blamed = tuple(
-                    sorted(
-                        {
-                            r
-                            for v in outcome.violations
-                            if v.invariant == violation.invariant
-                            for r in v.rules
-                        }
-                    )
-                )
-                simplest[violation.invariant] = (key, profile, blamed)
+            if invariant_id not in simplest or key < simplest[invariant_id][0]:
+                simplest[invariant_id] = (key, profile, tuple(sorted(blamed)))
+    count = coverage.violations
     problems = []
     for invariant in pack.invariants.invariants:
         if invariant.id not in count:
