@@ -50,9 +50,9 @@ def _raw_profiles(count: int) -> list[dict[str, Any]]:
 def _full_pipeline(raw: list[dict[str, Any]]) -> int:
     from endodecide.evaluate import Evaluator
     from endodecide.profile import Profile
-    from endodecide.rulebook import load_rulebook
+    from endodecide.rulepack import load_pack
 
-    evaluator = Evaluator(load_rulebook(RULES))
+    evaluator = Evaluator(load_pack(RULES))
     options = 0
     for data in raw:
         result = evaluator.evaluate(Profile.model_validate(data))
@@ -78,9 +78,9 @@ def bench_full(raw: list[dict[str, Any]]) -> float:
     earlier pass over the same profiles."""
     from endodecide.evaluate import Evaluator
     from endodecide.profile import Profile
-    from endodecide.rulebook import load_rulebook
+    from endodecide.rulepack import load_pack
 
-    pack = load_rulebook(RULES)
+    pack = load_pack(RULES)
     best = float("inf")
     for _ in range(REPEATS):
         evaluator = Evaluator(pack)
@@ -125,9 +125,9 @@ def bench_bare_durable(raw: list[dict[str, Any]]) -> float:
 
     from durable import engine as durable_engine
 
-    from endodecide.rulebook import load_rulebook
+    from endodecide.rulepack import load_pack
 
-    program = load_rulebook(RULES).program
+    program = load_pack(RULES).program
     name = f"{program.ruleset}-bare-{next(_BARE_IDS)}"
 
     def action(spec: Any) -> Any:
@@ -189,10 +189,10 @@ def bench_bare_durable(raw: list[dict[str, Any]]) -> float:
 def bench_direct(raw: list[dict[str, Any]]) -> float:
     from endodecide.facts import line_facts, patient_fact
     from endodecide.profile import Profile
-    from endodecide.rulebook import load_rulebook
-    from endodecide.rulebook.direct import direct_fire, direct_table
+    from endodecide.rulepack import load_pack
+    from endodecide.rulepack.interpret import direct_fire, direct_table
 
-    pack = load_rulebook(RULES)
+    pack = load_pack(RULES)
     table = direct_table(pack.rules.values())
     profiles = [Profile.model_validate(d) for d in raw]
     inputs = [(patient_fact(p), line_facts(p)) for p in profiles]
@@ -226,9 +226,9 @@ def bench_memory(total: int = 30_000) -> tuple[float, float, float]:
     """RSS after 20,000 evaluations and after ``total``; peak RSS of the process."""
     from endodecide.evaluate import Evaluator
     from endodecide.generate import random_profile
-    from endodecide.rulebook import load_rulebook
+    from endodecide.rulepack import load_pack
 
-    evaluator = Evaluator(load_rulebook(RULES))
+    evaluator = Evaluator(load_pack(RULES))
     rng = random.Random(SEED + 1)
     early = 0.0
     for index in range(total):

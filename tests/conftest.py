@@ -10,7 +10,7 @@ import pytest
 
 from endodecide.evaluate import Evaluator
 from endodecide.profile import Profile
-from endodecide.rulebook import RulePack, load_rulebook
+from endodecide.rulepack import RulePack, load_pack
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"
@@ -37,7 +37,7 @@ def pack() -> RulePack:
     cwd = Path.cwd()
     os.chdir(ROOT)
     try:
-        return load_rulebook(RULES)
+        return load_pack(RULES)
     finally:
         os.chdir(cwd)
 

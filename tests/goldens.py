@@ -36,9 +36,9 @@ def render_golden(profile: Path) -> str:
     from endodecide.evaluate import Evaluator, pack_info
     from endodecide.profile import load_profile
     from endodecide.result import RunOutput
-    from endodecide.rulebook import load_rulebook
+    from endodecide.rulepack import load_pack
 
-    pack = load_rulebook(ROOT / "rules")
+    pack = load_pack(ROOT / "rules")
     loaded = load_profile(profile.relative_to(ROOT))
     result = Evaluator(pack).evaluate(loaded.profile, loaded.source, explain=True)
     info = pack_info(pack).model_copy(update={"fingerprint": FINGERPRINT_MASK})
@@ -55,9 +55,9 @@ def render_report_golden(stem: str) -> str:
     from endodecide.evaluate import Evaluator, pack_info
     from endodecide.profile import load_profile
     from endodecide.render.report import render_report
-    from endodecide.rulebook import load_rulebook
+    from endodecide.rulepack import load_pack
 
-    pack = load_rulebook(ROOT / "rules")
+    pack = load_pack(ROOT / "rules")
     path = next(p for p in profile_files() if p.stem == stem)
     loaded = load_profile(path.relative_to(ROOT))
     result = Evaluator(pack).evaluate(loaded.profile, loaded.source, explain=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from endodecide.errors import RulebookError
-from endodecide.rulebook import load_rulebook
+from endodecide.errors import RulePackError
+from endodecide.rulepack import load_pack
 from tests.conftest import RULES
 
 ED113 = "optimise-endocrine/ED113-exemestane-after-nsai.yaml"
@@ -26,9 +26,9 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
 
 def test_a_hit_returns_the_same_pack(setup: tuple[Path, Path]) -> None:
     rules, cache = setup
-    first = load_rulebook(rules)
+    first = load_pack(rules)
     assert len(list(cache.glob("*.pickle"))) == 1
-    second = load_rulebook(rules)
+    second = load_pack(rules)
     assert second is not first
     assert second.fingerprint == first.fingerprint
     assert second.rules.keys() == first.rules.keys()
@@ -38,10 +38,10 @@ def test_a_hit_returns_the_same_pack(setup: tuple[Path, Path]) -> None:
 
 def test_an_edited_rule_is_a_miss(setup: tuple[Path, Path]) -> None:
     rules, cache = setup
-    load_rulebook(rules)
+    load_pack(rules)
     path = rules / ED113
     path.write_text(path.read_text().replace("title: Exemestane", "title: Exemestane alone", 1))
-    assert load_rulebook(rules).rules["ED113"].card.title.startswith("Exemestane alone")
+    assert load_pack(rules).rules["ED113"].card.title.startswith("Exemestane alone")
     assert len(list(cache.glob("*.pickle"))) == 2
 
 
@@ -50,17 +50,17 @@ def test_a_broken_pack_is_never_cached(setup: tuple[Path, Path]) -> None:
     path = rules / ED113
     path.write_text(path.read_text().replace("title:", "titel:", 1))
     for _ in range(2):
-        with pytest.raises(RulebookError):
-            load_rulebook(rules)
+        with pytest.raises(RulePackError):
+            load_pack(rules)
     assert not list(cache.glob("*.pickle"))
 
 
 def test_a_corrupt_cache_file_is_ignored(setup: tuple[Path, Path]) -> None:
     rules, cache = setup
-    expected = load_rulebook(rules)
+    expected = load_pack(rules)
     (entry,) = cache.glob("*.pickle")
     entry.write_bytes(b"not a pickle")
-    assert load_rulebook(rules).fingerprint == expected.fingerprint
+    assert load_pack(rules).fingerprint == expected.fingerprint
 
 
 def test_the_cache_can_be_turned_off(
@@ -68,5 +68,5 @@ def test_the_cache_can_be_turned_off(
 ) -> None:
     rules, cache = setup
     monkeypatch.setenv("ENDODECIDE_NO_CACHE", "1")
-    load_rulebook(rules)
+    load_pack(rules)
     assert not cache.exists()

@@ -13,7 +13,7 @@ import pytest
 from endodecide.disclaimer import DISCLAIMER
 from endodecide.render.text import WIDTH, wrap
 from endodecide.result import RunOutput
-from endodecide.rulebook import RulePack
+from endodecide.rulepack import RulePack
 from tests.conftest import PROFILES, ROOT
 
 README = ROOT / "README.md"
@@ -104,7 +104,7 @@ def test_evidence_list_names_every_entry_and_marks_later_ones(pack: RulePack) ->
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     rows = lines[2 : lines.index("")]  # under the header and its dashed rule
-    assert len(rows) == len(pack.catalogue.entries)
+    assert len(rows) == len(pack.evidence.entries)
     assert any(r.startswith("paloma-1") and "2015*" in r for r in rows)
     assert any(r.startswith("bolero-2-pfs") and "PMID 24158787" in r for r in rows)
     assert DISCLAIMER in " ".join(done.stdout.split())
@@ -163,7 +163,7 @@ def test_console_script_matches_module_entry() -> None:
 
 def test_rules_lint_passes_on_the_shipped_pack(pack: RulePack) -> None:
     """rules lint loads the pack, runs every rule's examples and the whole profile space."""
-    from endodecide.coverage import space
+    from endodecide.workshop.coverage import space
 
     done = cli("rules", "lint")
     assert done.returncode == 0, done.stderr

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from endodecide.diff import field_changes
 from endodecide.render.diff import field_line
+from endodecide.workshop.diff import field_changes
 
 WHEN = [
     "hormone_receptor is positive",

@@ -13,10 +13,10 @@ from endodecide.engine import DONE_RULE, Engine
 from endodecide.errors import EvaluationError
 from endodecide.evaluate import Evaluator
 from endodecide.generate import random_profile
-from endodecide.rulebook import RulePack
-from endodecide.rulebook.compile import compile_condition
-from endodecide.rulebook.conditions import parse_when
-from endodecide.rulebook.program import ActionSpec, Program
+from endodecide.rulepack import RulePack
+from endodecide.rulepack.compile import compile_condition
+from endodecide.rulepack.conditions import parse_when
+from endodecide.rulepack.program import ActionSpec, Program
 from tests.conftest import make_profile
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from endodecide.coverage import PackIndex, broken_invariants
 from endodecide.evaluate import Evaluator
 from endodecide.profile import load_profiles
-from endodecide.rulebook import RulePack
-from endodecide.rulebook.invariants import check_in_words
+from endodecide.rulepack import RulePack
+from endodecide.rulepack.invariants import check_in_words
+from endodecide.workshop.coverage import PackIndex, broken_invariants
 from tests.conftest import PROFILES, RULES
 from tests.test_cli import cli
 

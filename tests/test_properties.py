@@ -8,14 +8,14 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from endodecide.coverage import PackIndex, broken_invariants
 from endodecide.disclaimer import DISCLAIMER
 from endodecide.evaluate import Evaluator, pack_info
 from endodecide.facts import line_facts, patient_fact
 from endodecide.generate import random_profile
 from endodecide.profile import Profile
 from endodecide.render.text import render_run
-from endodecide.rulebook.direct import direct_fire, direct_table, rule_holds
+from endodecide.rulepack.interpret import direct_fire, direct_table, rule_holds
+from endodecide.workshop.coverage import PackIndex, broken_invariants
 
 profiles = st.builds(random_profile, st.randoms(use_true_random=False))
 SETTINGS = settings(

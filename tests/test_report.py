@@ -9,7 +9,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from endodecide.disclaimer import DISCLAIMER
-from endodecide.rulebook import RulePack
+from endodecide.rulepack import RulePack
 from tests.conftest import PROFILES
 from tests.goldens import REPORT_GOLDENS, render_report_golden, report_golden_path
 from tests.test_cli import cli

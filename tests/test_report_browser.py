@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from endodecide.rulebook import RulePack
+from endodecide.rulepack import RulePack
 from tests.conftest import PROFILES
 from tests.test_cli import cli
 

@@ -10,7 +10,7 @@ from endodecide.evaluate import Evaluator
 from endodecide.profile import load_profile
 from endodecide.render.evidence import cited_by
 from endodecide.result import ProfileResult
-from endodecide.rulebook import RulePack
+from endodecide.rulepack import RulePack
 from tests.goldens import profile_files
 
 OE, STD, INV, AGAINST = "optimise-endocrine", "standard", "investigational", "evidence_against"
@@ -98,13 +98,13 @@ def test_every_rule_cites_and_every_entry_is_cited(pack: RulePack) -> None:
     for rule in pack.rules.values():
         assert rule.card.evidence, rule.id
         for ref in (*rule.card.evidence, *rule.card.contrary_evidence):
-            assert ref in pack.catalogue.entries, (rule.id, ref)
-    for entry_id in pack.catalogue.entries:
+            assert ref in pack.evidence.entries, (rule.id, ref)
+    for entry_id in pack.evidence.entries:
         assert cited_by(pack, entry_id), f"{entry_id} is not cited"
 
 
 def test_no_unconfirmed_identifier_is_shipped(pack: RulePack) -> None:
-    for entry in pack.catalogue.entries.values():
+    for entry in pack.evidence.entries.values():
         assert entry.pmid not in UNCONFIRMED_PMIDS, entry.id
         assert entry.doi not in UNCONFIRMED_DOIS, entry.id
         assert entry.pmid or entry.doi
@@ -114,7 +114,7 @@ def test_evidence_against_options_name_their_negative_trial(pack: RulePack) -> N
     for rule in pack.rules.values():
         option = rule.card.then.option
         if option is not None and option.status == AGAINST:
-            met = [pack.catalogue.entries[ref].primary_endpoint_met for ref in rule.card.evidence]
+            met = [pack.evidence.entries[ref].primary_endpoint_met for ref in rule.card.evidence]
             assert set(met) & {"no", "mixed"}, rule.id
 
 
@@ -173,7 +173,7 @@ def test_evidence_hygiene_of_the_clinical_review(pack: RulePack) -> None:
     records its negative phase III."""
     figure = re.compile(r"\d+(\.\d+)?\s*%|\d+(\.\d+)?\s+vs\.?\s+\d")
     assert [r.id for r in pack.rules.values() if figure.search(r.card.statement)] == []
-    entries = pack.catalogue.entries
+    entries = pack.evidence.entries
     assert entries["gefitinib-anastrozole"].primary_endpoint_met == "not_formally_tested"
     assert "at least as effective" in entries["first"].result + entries["first"].notes
     assert entries["bolero-2"].pmid == "22149876"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from endodecide.errors import RulebookError
-from endodecide.rulebook import load_rulebook
+from endodecide.errors import RulePackError
+from endodecide.rulepack import load_pack
 from tests.conftest import RULES
 
 ED210 = Path("mtor/ED210-everolimus-exemestane-after-nsai.yaml")
@@ -23,8 +23,8 @@ def rules_copy(tmp_path: Path) -> Path:
 
 
 def _problems(root: Path) -> list[str]:
-    with pytest.raises(RulebookError) as caught:
-        load_rulebook(root)
+    with pytest.raises(RulePackError) as caught:
+        load_pack(root)
     return [str(p) for p in caught.value.problems]
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from endodecide.evaluate import Evaluator
-from endodecide.rulebook import RulePack, load_rulebook
+from endodecide.rulepack import RulePack, load_pack
 from tests.conftest import RULES
 
-_PACK = load_rulebook(RULES)
+_PACK = load_pack(RULES)
 _CASES = [
     pytest.param(rule.id, index, id=f"{rule.id}-{'fires' if ex.fires else 'quiet'}-{index}")
     for rule in _PACK.rules.values()

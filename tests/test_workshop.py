@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from endodecide.coverage import point_profile, space
 from endodecide.disclaimer import DISCLAIMER
-from endodecide.errors import RulebookError
-from endodecide.rulebook import RulePack, load_rulebook
+from endodecide.errors import RulePackError
+from endodecide.rulepack import RulePack, load_pack
+from endodecide.workshop.coverage import point_profile, space
 from tests.conftest import PROFILES, RULES
 from tests.test_cli import cli
 
@@ -225,7 +225,7 @@ def test_diff_of_one_threshold(tmp_path: Path, evaluator) -> None:  # type: igno
     ]
     assert "Evidence catalogue: 0 changed, 0 added, 0 removed" in out
     # the teaching profiles listed are exactly those whose options change, found independently
-    changed_pack = Evaluator(load_rulebook(new))
+    changed_pack = Evaluator(load_pack(new))
     loaded, _ = load_profiles([PROFILES])
     shown = {  # ED115 as each teaching profile shows it (deferred in visceral crisis)
         item.source: next(
@@ -260,7 +260,7 @@ def test_diff_of_one_threshold(tmp_path: Path, evaluator) -> None:  # type: igno
 
 def test_review_states(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    pack = load_rulebook(root)
+    pack = load_pack(root)
     current = pack.rules["ED113"].content_hash
     review = (
         'review:\n  status: reviewed\n  reviewer_role: medical oncologist\n  date: "2026-11-20"\n'
@@ -268,7 +268,7 @@ def test_review_states(tmp_path: Path) -> None:
     )
     _edit(root, ED113, DRAFT, review.format(hash=current))
     _edit(root, ED114, DRAFT, review.format(hash="000000000000"))
-    pack = load_rulebook(root)
+    pack = load_pack(root)
     assert pack.rules["ED113"].review_state == "reviewed"
     assert pack.rules["ED114"].review_state == "changed since review"
     assert pack.rules["ED115"].review_state == "draft"
@@ -286,8 +286,8 @@ def test_review_states(tmp_path: Path) -> None:
 def test_reviewed_without_hash_is_a_load_error(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     _edit(root, ED113, DRAFT, "review:\n  status: reviewed\nexamples:")
-    with pytest.raises(RulebookError) as caught:
-        load_rulebook(root)
+    with pytest.raises(RulePackError) as caught:
+        load_pack(root)
     assert "a reviewed rule needs reviewer_role, date and content_hash" in str(
         caught.value.problems[0]
     )
@@ -305,7 +305,7 @@ def test_catalog_lists_every_rule_with_evidence_examples_and_review(
         block = html.split(f'id="{rule_id}"')[1].split("</article>")[0]
         assert "does not fire" in block and "fires" in block
         for ref in rule.card.evidence:
-            assert pack.catalogue.entries[ref].url in block
+            assert pack.evidence.entries[ref].url in block
         assert f"content hash now {rule.content_hash}" in block
     rendered = MarkdownIt("commonmark").enable("table").render(md)
     entries = len(pack.rules) + len(pack.invariants.invariants)

@@ -16,7 +16,7 @@ from endodecide.parallel import ordered_map, plan_workers
 from endodecide.profile import collect_profile_files, load_profile
 from endodecide.progress import progress
 from endodecide.result import ProfileResult
-from endodecide.rulebook import RulePack, load_rulebook
+from endodecide.rulepack import RulePack, load_pack
 
 __all__ = ["PARALLEL_FROM", "evaluate_paths"]
 
@@ -43,7 +43,7 @@ def _init_worker(root: str, cwd: str) -> None:
     from endodecide.evaluate import Evaluator
 
     os.chdir(cwd)  # file names in results and messages are relative to the caller's folder
-    _WORKER["evaluator"] = Evaluator(load_rulebook(Path(root)))
+    _WORKER["evaluator"] = Evaluator(load_pack(Path(root)))
 
 
 def _work(job: tuple[list[Path], bool]) -> list[ProfileResult | list[Problem]]:

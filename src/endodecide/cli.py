@@ -151,7 +151,7 @@ def _show_version(value: bool) -> None:
     if not value:
         return
     from endodecide.render.text import wrap
-    from endodecide.rulebook import default_rules_dir
+    from endodecide.rulepack import default_rules_dir
 
     typer.echo(f"endodecide {__version__}")
     typer.echo(_pack_version(default_rules_dir()))
@@ -177,9 +177,9 @@ def _root(
 
 
 def _pack(rules: Path | None):
-    from endodecide.rulebook import default_rules_dir, load_rulebook
+    from endodecide.rulepack import default_rules_dir, load_pack
 
-    return load_rulebook(rules or default_rules_dir())
+    return load_pack(rules or default_rules_dir())
 
 
 _BOOLEAN_WORDS = {"true", "false", "yes", "no", "on", "off", "1", "0"}
@@ -224,7 +224,7 @@ def run(
     from endodecide.evaluate import pack_info
     from endodecide.render.text import render_run
     from endodecide.result import ProblemOut, RunOutput
-    from endodecide.rulebook import default_rules_dir
+    from endodecide.rulepack import default_rules_dir
 
     root = rules or default_rules_dir()
     pack = _pack(root)
@@ -281,7 +281,7 @@ def report(
         report_names,
         write_atomic,
     )
-    from endodecide.rulebook import default_rules_dir
+    from endodecide.rulepack import default_rules_dir
 
     root = rules or default_rules_dir()
     pack = _pack(root)
@@ -367,8 +367,8 @@ def rules_lint(
     workers: Workers = None,
 ) -> None:
     """Check the pack: schema, vocabulary, ids, evidence, examples, and the whole profile space."""
-    from endodecide.lint import lint_pack
-    from endodecide.rulebook import default_rules_dir
+    from endodecide.rulepack import default_rules_dir
+    from endodecide.workshop.lint import lint_pack
 
     _note_workers(workers)
     root = directory or rules or default_rules_dir()
@@ -423,9 +423,9 @@ def rules_diff(
     workers: Workers = None,
 ) -> None:
     """Show what an edit does: changed rules and evidence, and the profiles whose options change."""
-    from endodecide.diff import diff_packs
     from endodecide.profile import load_profiles
     from endodecide.render.diff import render_diff
+    from endodecide.workshop.diff import diff_packs
 
     _note_workers(workers)
     before, after = _pack(old), _pack(new)
@@ -503,7 +503,6 @@ def coverage(
     """Evaluate the whole discretised profile space: gaps, conflicts, overlaps, rule counts."""
     import time
 
-    from endodecide.coverage import evaluate_space
     from endodecide.parallel import plan_workers
     from endodecide.render.coverage import (
         profiles_csv,
@@ -512,7 +511,8 @@ def coverage(
         rules_csv,
     )
     from endodecide.render.report import write_atomic
-    from endodecide.rulebook import default_rules_dir
+    from endodecide.rulepack import default_rules_dir
+    from endodecide.workshop.coverage import evaluate_space
 
     folder = None if out is None else _out_path(out)
     _note_workers(workers)
@@ -546,7 +546,7 @@ def evidence_list(rules: RulesDir = None) -> None:
     m = pack.manifest
     typer.echo()
     _echo_with_disclaimer(
-        f"{len(pack.catalogue.entries)} entries in {m.name} {m.version} "
+        f"{len(pack.evidence.entries)} entries in {m.name} {m.version} "
         f"(evidence as of {m.evidence_as_of})."
     )
 
@@ -561,9 +561,9 @@ def evidence_show(
     from endodecide.validation import did_you_mean
 
     pack = _pack(rules)
-    entry = pack.catalogue.entries.get(entry_id.lower())
+    entry = pack.evidence.entries.get(entry_id.lower())
     if entry is None:
-        known = list(pack.catalogue.entries)
+        known = list(pack.evidence.entries)
         _fail([f"no evidence entry '{entry_id}'{did_you_mean(entry_id.lower(), known)}"])
         return
     sys.stdout.write(render_entry(pack, entry))

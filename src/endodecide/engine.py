@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from durable import engine as durable_engine
 
 from endodecide.errors import EvaluationError
-from endodecide.rulebook.program import ActionSpec, Program
+from endodecide.rulepack.program import ActionSpec, Program
 
 __all__ = ["DONE_RULE", "Engine", "Evaluation", "Firing"]
 

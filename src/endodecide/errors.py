@@ -3,7 +3,7 @@
 EndodecideError
 ├── InputError          bad profile or rule-pack files; carries one Problem per defect
 │   ├── ProfileError    a profile file is unreadable or invalid
-│   └── RulebookError   the rule pack or evidence catalogue is invalid
+│   └── RulePackError   the rule pack or evidence catalogue is invalid
 └── EvaluationError     the engine failed while evaluating a valid profile (a bug, not bad input)
 """
 
@@ -20,7 +20,7 @@ __all__ = [
     "InputError",
     "Problem",
     "ProfileError",
-    "RulebookError",
+    "RulePackError",
     "display_path",
 ]
 
@@ -68,7 +68,7 @@ class ProfileError(InputError):
     """A profile file could not be read or is invalid."""
 
 
-class RulebookError(InputError):
+class RulePackError(InputError):
     """The rule pack, a rule file or the evidence catalogue is invalid."""
 
 

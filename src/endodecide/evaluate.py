@@ -18,11 +18,11 @@ from endodecide.result import (
     ProfileResult,
     Reason,
 )
-from endodecide.rulebook import RulePack
-from endodecide.rulebook.check import PLACEHOLDER
-from endodecide.rulebook.compile import LINE, PATIENT
-from endodecide.rulebook.conditions import plain_words
-from endodecide.rulebook.schema import OptionAdjustment
+from endodecide.rulepack import RulePack
+from endodecide.rulepack.check import PLACEHOLDER
+from endodecide.rulepack.compile import LINE, PATIENT
+from endodecide.rulepack.conditions import plain_words
+from endodecide.rulepack.schema import OptionAdjustment
 from endodecide.summary import summarise
 
 __all__ = ["CACHE_LIMIT", "Evaluator", "pack_info"]
@@ -66,7 +66,7 @@ class Evaluator:
                 result=e.result,
                 primary_endpoint_met=e.primary_endpoint_met,
             )
-            for entry_id, e in pack.catalogue.entries.items()
+            for entry_id, e in pack.evidence.entries.items()
         }
         # What does not depend on the profile is built (and validated) once per rule; results
         # are then assembled with model_copy / model_construct, which skip re-validation.

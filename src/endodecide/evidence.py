@@ -11,7 +11,7 @@ from endodecide.errors import Problem
 from endodecide.sources import read_document
 from endodecide.validation import validate_model
 
-__all__ = ["Catalogue", "EvidenceEntry", "load_catalogue"]
+__all__ = ["EvidenceCatalogue", "EvidenceEntry", "load_evidence"]
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 
@@ -56,7 +56,7 @@ class EvidenceEntry(BaseModel):
         return "; ".join(part for part in parts if part)
 
 
-class Catalogue(BaseModel):
+class EvidenceCatalogue(BaseModel):
     """Entries by id, in file order, with the line each entry starts on."""
 
     model_config = ConfigDict(frozen=True)
@@ -66,7 +66,7 @@ class Catalogue(BaseModel):
     lines: dict[str, int]
 
 
-def load_catalogue(path: Path) -> Catalogue | list[Problem]:
+def load_evidence(path: Path) -> EvidenceCatalogue | list[Problem]:
     doc = read_document(path)
     if isinstance(doc, Problem):
         return [doc]
@@ -91,4 +91,4 @@ def load_catalogue(path: Path) -> Catalogue | list[Problem]:
             lines[result.id] = doc.line_of(("evidence", index)) or 0
     if problems:
         return problems
-    return Catalogue(source=doc.name, entries=entries, lines=lines)
+    return EvidenceCatalogue(source=doc.name, entries=entries, lines=lines)

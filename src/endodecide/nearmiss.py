@@ -7,9 +7,9 @@ from typing import Any
 
 from endodecide.facts import FactSpec, describe_value
 from endodecide.result import Citation, FailedCondition, NearMiss
-from endodecide.rulebook import RulePack
-from endodecide.rulebook.conditions import Condition, Group, plain_words
-from endodecide.rulebook.direct import Derived, failed_conditions
+from endodecide.rulepack import RulePack
+from endodecide.rulepack.conditions import Condition, Group, plain_words
+from endodecide.rulepack.interpret import Derived, failed_conditions
 
 __all__ = ["MAX_FAILED", "near_misses"]
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from endodecide.render.text import table, wrap
-from endodecide.rulebook import Rule, RulePack
-from endodecide.rulebook.conditions import plain_words
+from endodecide.rulepack import Rule, RulePack
+from endodecide.rulepack.conditions import plain_words
 
 __all__ = ["render_card", "render_rule_list"]
 
@@ -50,7 +50,7 @@ def render_card(pack: RulePack, rule: Rule) -> str:
         if refs:
             lines += ["", f"  {heading}:"]
         for ref in refs:
-            entry = pack.catalogue.entries[ref]
+            entry = pack.evidence.entries[ref]
             lines.append(
                 wrap(
                     f"{entry.short_name} ({entry.identifiers}): {entry.result}", "      ", "    - "

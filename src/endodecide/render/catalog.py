@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from endodecide.disclaimer import DISCLAIMER
 from endodecide.evidence import EvidenceEntry
-from endodecide.render.report import Format, template_environment
+from endodecide.render.environment import Format, template_environment
 from endodecide.result import PackInfo, ProfileResult
-from endodecide.rulebook import Rule, RulePack
-from endodecide.rulebook.conditions import plain_words
-from endodecide.rulebook.invariants import Invariant, check_in_words
+from endodecide.rulepack import Rule, RulePack
+from endodecide.rulepack.conditions import plain_words
+from endodecide.rulepack.invariants import Invariant, check_in_words
 from endodecide.summary import summarise
 
 __all__ = [
@@ -57,7 +57,7 @@ class InvariantEntry:
 
 
 def invariant_entries(pack: RulePack) -> list[InvariantEntry]:
-    entries = pack.catalogue.entries
+    entries = pack.evidence.entries
     return [
         InvariantEntry(
             invariant,
@@ -78,7 +78,7 @@ class StrategySection:
 
 
 def catalog_entries(pack: RulePack) -> list[StrategySection]:
-    entries = pack.catalogue.entries
+    entries = pack.evidence.entries
     sections = []
     for strategy in pack.manifest.strategies:
         rules = [r for r in pack.rules.values() if r.card.strategy == strategy.id]

@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
-from endodecide.coverage import DIMENSIONS, CoverageResult, Outcome
 from endodecide.disclaimer import DISCLAIMER
-from endodecide.rulebook import RulePack
+from endodecide.render.environment import template_environment
+from endodecide.rulepack import RulePack
+from endodecide.workshop.coverage import DIMENSIONS, CoverageResult, Outcome
 
 __all__ = ["EXAMPLES_SHOWN", "profiles_csv", "render_coverage_html", "render_summary", "rules_csv"]
 
@@ -143,24 +142,21 @@ def rules_csv(pack: RulePack, result: CoverageResult) -> str:
 def render_coverage_html(
     pack: RulePack, result: CoverageResult, seconds: float, workers: int
 ) -> str:
-    env = Environment(
-        loader=PackageLoader("endodecide", "templates"),
-        undefined=StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("coverage.html.j2").render(
-        disclaimer=DISCLAIMER,
-        pack=pack.manifest,
-        limitations=pack.limitations,
-        invariants=pack.invariants.invariants,
-        result=result,
-        dimensions=DIMENSIONS,
-        never=result.never_fired(pack),
-        rows=rule_rows(pack, result),
-        seconds=seconds,
-        workers=workers,
-        examples=EXAMPLES_SHOWN,
-        describe=lambda o: _describe(result, o),
+    return (
+        template_environment("html")
+        .get_template("coverage.html.j2")
+        .render(
+            disclaimer=DISCLAIMER,
+            pack=pack.manifest,
+            limitations=pack.limitations,
+            invariants=pack.invariants.invariants,
+            result=result,
+            dimensions=DIMENSIONS,
+            never=result.never_fired(pack),
+            rows=rule_rows(pack, result),
+            seconds=seconds,
+            workers=workers,
+            examples=EXAMPLES_SHOWN,
+            describe=lambda o: _describe(result, o),
+        )
     )

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from endodecide.diff import FieldChange, ItemChange, OptionChange, PackDiff
 from endodecide.disclaimer import DISCLAIMER
 from endodecide.render.text import wrap
+from endodecide.workshop.diff import FieldChange, ItemChange, OptionChange, PackDiff
 
 __all__ = ["EXAMPLES_SHOWN", "field_line", "render_diff"]
 

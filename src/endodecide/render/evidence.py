@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from endodecide.evidence import EvidenceEntry
 from endodecide.render.text import table, wrap
-from endodecide.rulebook import RulePack
+from endodecide.rulepack import RulePack
 
 __all__ = ["cited_by", "render_entry", "render_evidence_list"]
 
@@ -34,7 +34,7 @@ def _after(pack: RulePack, entry: EvidenceEntry) -> bool:
 
 def render_evidence_list(pack: RulePack) -> str:
     rows = []
-    for entry in pack.catalogue.entries.values():
+    for entry in pack.evidence.entries.values():
         identifier = f"PMID {entry.pmid}" if entry.pmid else f"doi:{entry.doi}"
         year = f"{entry.year}{'*' if _after(pack, entry) else ''}"
         rows.append([entry.id, year, entry.kind, identifier, entry.short_name])

@@ -1,9 +1,7 @@
 """Explanatory reports (``endodecide report``): Markdown and self-contained HTML, from Jinja2.
 
 Python shapes the data (grouping, ordering, file names); the templates under
-``endodecide/templates`` hold the layout. Both environments use StrictUndefined, so a misspelt
-variable fails loudly. HTML autoescapes; Markdown escapes every value through ``finalize``, so
-free text from a profile can never become markup in either format.
+``render/templates`` hold the layout (``render.environment`` builds the Jinja environment).
 """
 
 from __future__ import annotations
@@ -14,12 +12,11 @@ import tempfile
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
-from typing import Any, Literal
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
+from jinja2 import Template
 
 from endodecide.disclaimer import DISCLAIMER
+from endodecide.render.environment import Format, template_environment
 from endodecide.result import Option, PackInfo, ProfileResult
 
 __all__ = [
@@ -28,63 +25,21 @@ __all__ = [
     "render_index",
     "render_report",
     "report_names",
-    "template_environment",
     "write_atomic",
 ]
 
-Format = Literal["html", "md"]
 _STATUS_TITLES = {
     "standard": "Standard as of the review",
     "investigational": "Investigational - clinical trial only",
     "deferred": "Deferred - not for now, because of a flag above",
     "evidence_against": "Considered and not supported - evidence against",
 }
-_MET = {
-    "yes": "yes",
-    "no": "no",
-    "mixed": "in part",
-    "not_formally_tested": "not formally tested",
-    "not_applicable": "n/a",
-}
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
 
-def _md_escape(value: Any) -> Any:
-    """Every value printed into Markdown: one line, markup characters inert."""
-    if isinstance(value, Markup) or value is None:
-        return value
-    text = re.sub(r"\s+", " ", str(value)).replace("&", "&amp;")
-    return _MD_SPECIAL.sub(_md_replacement, text)
-
-
-def _md_replacement(match: re.Match[str]) -> str:
-    return {"<": "&lt;", ">": "&gt;"}.get(match[1], "\\" + match[1])
-
-
-def template_environment(fmt: Format) -> Environment:
-    env = Environment(
-        loader=PackageLoader("endodecide", "templates"),
-        undefined=StrictUndefined,
-        autoescape=fmt == "html",
-        finalize=_md_escape if fmt == "md" else None,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["met"] = lambda value: _MET[value]
-    env.filters["url"] = lambda value: Markup(value)  # our own PubMed/DOI links, never user text
-    return env
-
-
-_ENVIRONMENTS: dict[str, Environment] = {}
-
-
-def _template(fmt: Format, name: str):  # type: ignore[no-untyped-def]
-    if fmt not in _ENVIRONMENTS:
-        _ENVIRONMENTS[fmt] = template_environment(fmt)
-    return _ENVIRONMENTS[fmt].get_template(f"{name}.{fmt}.j2")
+def _template(fmt: Format, name: str) -> Template:
+    return template_environment(fmt).get_template(f"{name}.{fmt}.j2")
 
 
 @dataclass(frozen=True)

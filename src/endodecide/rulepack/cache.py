@@ -19,7 +19,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from endodecide.rulebook.model import RulePack
+from endodecide.rulepack.model import RulePack
 
 __all__ = ["cache_dir", "cache_key", "load_cached", "store"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from endodecide.rulebook.conditions import Condition, Group
+from endodecide.rulepack.conditions import Condition, Group
 
 __all__ = [
     "Derived",

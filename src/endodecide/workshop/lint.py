@@ -15,11 +15,11 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from endodecide.coverage import CoverageResult, evaluate_space, point_profile
 from endodecide.errors import Problem
 from endodecide.evaluate import Evaluator
 from endodecide.profile import Profile
-from endodecide.rulebook import RulePack
+from endodecide.rulepack import RulePack
+from endodecide.workshop.coverage import CoverageResult, evaluate_space, point_profile
 
 __all__ = ["LintReport", "lint_pack"]
 

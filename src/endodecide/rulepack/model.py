@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from endodecide.evidence import Catalogue
+from endodecide.evidence import EvidenceCatalogue
 from endodecide.profile import Profile
-from endodecide.rulebook.conditions import Condition, Group
-from endodecide.rulebook.invariants import InvariantSet
-from endodecide.rulebook.program import Program
-from endodecide.rulebook.schema import PackManifest, RuleFile, Strategy
+from endodecide.rulepack.conditions import Condition, Group
+from endodecide.rulepack.invariants import InvariantSet
+from endodecide.rulepack.program import Program
+from endodecide.rulepack.schema import PackManifest, RuleFile, Strategy
 
 __all__ = ["Example", "Limitation", "Rule", "RulePack"]
 
@@ -69,7 +69,7 @@ class RulePack:
 
     root: str
     manifest: PackManifest
-    catalogue: Catalogue
+    evidence: EvidenceCatalogue
     rules: dict[str, Rule]
     program: Program
     fingerprint: str

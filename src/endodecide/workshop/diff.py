@@ -11,10 +11,10 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
-from endodecide.coverage import CoverageResult, evaluate_space, shown_options
 from endodecide.evaluate import Evaluator
 from endodecide.profile import LoadedProfile
-from endodecide.rulebook import RulePack
+from endodecide.rulepack import RulePack
+from endodecide.workshop.coverage import CoverageResult, evaluate_space, shown_options
 
 __all__ = ["FieldChange", "ItemChange", "OptionChange", "PackDiff", "diff_packs", "field_changes"]
 
@@ -220,7 +220,7 @@ def diff_packs(
             old.manifest.model_dump(mode="json"), new.manifest.model_dump(mode="json")
         ),
         rules=_items(old_cards, new_cards, "title", set()),
-        evidence=_items(old.catalogue.entries, new.catalogue.entries, "short_name", set()),
+        evidence=_items(old.evidence.entries, new.evidence.entries, "short_name", set()),
         teaching=teaching_changes,
         teaching_total=len(teaching),
         space=_space_changes(before, after),

@@ -8,20 +8,20 @@ import json
 import os
 from pathlib import Path
 
-from endodecide.errors import Problem, RulebookError, display_path
-from endodecide.evidence import Catalogue, load_catalogue
+from endodecide.errors import Problem, RulePackError, display_path
+from endodecide.evidence import EvidenceCatalogue, load_evidence
 from endodecide.profile import profile_from_data
-from endodecide.rulebook.cache import cache_key, load_cached, store
-from endodecide.rulebook.check import check_pack, check_rule
-from endodecide.rulebook.compile import compile_program, compute_strata
-from endodecide.rulebook.conditions import ConditionError, parse_when
-from endodecide.rulebook.invariants import INVARIANTS, InvariantSet, load_invariants
-from endodecide.rulebook.model import Example, Limitation, Rule, RulePack
-from endodecide.rulebook.schema import PackManifest, RuleFile
+from endodecide.rulepack.cache import cache_key, load_cached, store
+from endodecide.rulepack.check import check_pack, check_rule
+from endodecide.rulepack.compile import compile_program, compute_strata
+from endodecide.rulepack.conditions import ConditionError, parse_when
+from endodecide.rulepack.invariants import INVARIANTS, InvariantSet, load_invariants
+from endodecide.rulepack.model import Example, Limitation, Rule, RulePack
+from endodecide.rulepack.schema import PackManifest, RuleFile
 from endodecide.sources import Document, read_document
 from endodecide.validation import validate_model
 
-__all__ = ["CATALOGUE", "MANIFEST", "default_rules_dir", "load_rulebook", "rule_files"]
+__all__ = ["CATALOGUE", "MANIFEST", "default_rules_dir", "load_pack", "rule_files"]
 
 MANIFEST, CATALOGUE = "pack.yaml", "evidence.yaml"
 _NOT_RULES = {MANIFEST, CATALOGUE, INVARIANTS}
@@ -108,13 +108,13 @@ def _fingerprint(root: Path, files: list[Path]) -> str:
     return digest.hexdigest()[:12]
 
 
-def load_rulebook(root: Path) -> RulePack:
-    """Load, check and compile a rule pack; raise RulebookError listing every problem.
+def load_pack(root: Path) -> RulePack:
+    """Load, check and compile a rule pack; raise RulePackError listing every problem.
 
     A pack that loaded cleanly before, with the same files and code, comes from the cache.
     """
     if not root.is_dir():
-        raise RulebookError(
+        raise RulePackError(
             [Problem(display_path(root), None, "", "rule folder not found", "E100")]
         )
     files = [root / MANIFEST, root / CATALOGUE, *_invariants_file(root), *rule_files(root)]
@@ -132,13 +132,13 @@ def load_rulebook(root: Path) -> RulePack:
 
 def _load(root: Path) -> RulePack:
     read = _manifest(root)
-    catalogue: Catalogue | list[Problem] = load_catalogue(root / CATALOGUE)
+    evidence: EvidenceCatalogue | list[Problem] = load_evidence(root / CATALOGUE)
     problems: list[Problem] = []
-    for part in (read, catalogue):
+    for part in (read, evidence):
         if isinstance(part, list):
             problems.extend(part)
-    if isinstance(read, list) or isinstance(catalogue, list):
-        raise RulebookError(problems)
+    if isinstance(read, list) or isinstance(evidence, list):
+        raise RulePackError(problems)
     manifest, manifest_doc = read
     files = rule_files(root)
     rules: list[Rule] = []
@@ -148,12 +148,12 @@ def _load(root: Path) -> RulePack:
         if isinstance(rule, list):
             problems.extend(rule)
         else:
-            problems.extend(check_rule(rule, manifest, catalogue))
+            problems.extend(check_rule(rule, manifest, evidence))
             rules.append(rule)
     complete = len(rules) == len(files)
     invariants = load_invariants(
         root,
-        catalogue,
+        evidence,
         {
             r.id: (r.card.then.derive.value, r.when)
             for r in rules
@@ -166,20 +166,20 @@ def _load(root: Path) -> RulePack:
     cited_by_invariants = frozenset(
         ref for invariant in invariants.invariants for ref in invariant.spec.evidence
     )
-    problems.extend(check_pack(rules, catalogue, complete, cited_by_invariants))
+    problems.extend(check_pack(rules, evidence, complete, cited_by_invariants))
     if complete and rules:
         problems.extend(_strategies_without_rules(manifest, manifest_doc, rules))
     if not rules and not problems:
         problems.append(Problem(display_path(root), None, "", "no rule files found", "E401"))
     if problems:
-        raise RulebookError(problems)
+        raise RulePackError(problems)
     when = {r.id: r.when for r in rules}
     derives = {r.id: r.card.then.derive.fact for r in rules if r.card.then.derive}
     strata = compute_strata(when, derives)
     if isinstance(strata, list):
         # one problem per cycle, at the first rule on it; rules downstream are not to blame
         rule_by_id = {r.id: r for r in rules}
-        raise RulebookError(
+        raise RulePackError(
             [
                 Problem(
                     rule_by_id[cycle.first].source,
@@ -202,7 +202,7 @@ def _load(root: Path) -> RulePack:
     return RulePack(
         display_path(root),
         manifest,
-        catalogue,
+        evidence,
         by_id,
         program,
         _fingerprint(root, all_files),
@@ -225,7 +225,7 @@ def _limitations(manifest: PackManifest, doc: Document) -> list[Limitation]:
         except ConditionError as exc:
             problems.append(doc.problem(exc.loc, exc.message, exc.code))
     if problems:
-        raise RulebookError(problems)
+        raise RulePackError(problems)
     return found
 
 

@@ -6,8 +6,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from endodecide.rulebook.conditions import Condition, Group
-from endodecide.rulebook.program import ActionSpec, Program
+from endodecide.rulepack.conditions import Condition, Group
+from endodecide.rulepack.program import ActionSpec, Program
 
 __all__ = [
     "LINE",

@@ -43,9 +43,9 @@ from endodecide.parallel import ordered_map, plan_workers
 from endodecide.profile import Profile
 from endodecide.progress import progress
 from endodecide.result import Option, ProfileResult
-from endodecide.rulebook import RulePack, load_rulebook
-from endodecide.rulebook.direct import rule_holds
-from endodecide.rulebook.invariants import Violation, check_result
+from endodecide.rulepack import RulePack, load_pack
+from endodecide.rulepack.interpret import rule_holds
+from endodecide.workshop.invariants import Violation, check_result
 
 __all__ = [
     "DIMENSIONS",
@@ -360,7 +360,7 @@ _WORKER: dict[str, Any] = {}
 def _init_worker(root: str) -> None:
     from endodecide.evaluate import Evaluator
 
-    pack = load_rulebook(Path(root))
+    pack = load_pack(Path(root))
     _WORKER.update(index=PackIndex.of(pack), evaluator=Evaluator(pack), points=space())
 
 

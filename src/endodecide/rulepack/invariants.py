@@ -1,10 +1,10 @@
-"""Clinical safety invariants (``rules/invariants.yaml``): read, checked, and verified on results.
+"""Clinical safety invariants (``rules/invariants.yaml``): read and checked with the rule pack.
 
 An invariant is a statement a clinician signs ("never re-offer what failed"), the evidence
 behind it, the profiles it applies to (conditions in the rule language) and a machine-checkable
 form: an option that must never be shown (``forbid_option``) or what every such profile must get
-(``require``). ``rules lint`` and ``coverage`` verify every invariant on every profile of the
-enumerated space; a violation names the invariant, the rules that broke it and a counter-example.
+(``require``). ``endodecide.workshop.invariants`` verifies them on results; ``rules lint`` and
+``coverage`` do so on every class of the derived profile space.
 """
 
 from __future__ import annotations
@@ -17,21 +17,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from endodecide.errors import Problem
-from endodecide.evidence import Catalogue
-from endodecide.facts import OPTION_AGENTS, line_facts, patient_fact
-from endodecide.profile import Profile
-from endodecide.result import ProfileResult
-from endodecide.rulebook.conditions import Condition, ConditionError, Group, parse_when
-from endodecide.rulebook.direct import rule_holds
+from endodecide.evidence import EvidenceCatalogue
+from endodecide.facts import OPTION_AGENTS
+from endodecide.rulepack.conditions import Condition, ConditionError, Group, parse_when
 from endodecide.sources import Document, read_document
 from endodecide.validation import did_you_mean, validate_model
 
 __all__ = [
     "INVARIANTS",
+    "OFFERED",
+    "ForbidOption",
     "Invariant",
     "InvariantSet",
-    "Violation",
-    "check_result",
     "load_invariants",
 ]
 
@@ -119,16 +116,6 @@ class InvariantSet:
         return self._classes.get(agent, frozenset())
 
 
-@dataclass(frozen=True, order=True)
-class Violation:
-    """An invariant broken on one profile, and the option rules that broke it (none for a
-    missing answer)."""
-
-    invariant: str
-    rules: tuple[str, ...]
-    detail: str
-
-
 def _progressed_on_classes(
     derives: dict[str, tuple[str, list[Condition | Group]]],
 ) -> dict[str, set[str]]:
@@ -147,7 +134,7 @@ def _progressed_on_classes(
 
 def load_invariants(
     root: Path,
-    catalogue: Catalogue,
+    evidence: EvidenceCatalogue,
     progressed_on_rules: dict[str, tuple[str, list[Condition | Group]]],
 ) -> InvariantSet | list[Problem]:
     """Read ``root/invariants.yaml`` (a pack without one has no invariants)."""
@@ -165,7 +152,7 @@ def load_invariants(
     seen: set[str] = set()
     for index, spec in enumerate(model.invariants):
         where: tuple[str | int, ...] = ("invariants", index)
-        problems += _check_spec(doc, where, spec, catalogue, set(model.agent_groups))
+        problems += _check_spec(doc, where, spec, evidence, set(model.agent_groups))
         if spec.id in seen:
             problems.append(
                 doc.problem((*where, "id"), f"duplicate invariant id '{spec.id}'", "E430")
@@ -209,17 +196,17 @@ def _check_spec(
     doc: Document,
     where: tuple[str | int, ...],
     spec: InvariantSpec,
-    catalogue: Catalogue,
+    evidence: EvidenceCatalogue,
     groups: set[str],
 ) -> list[Problem]:
     problems = []
     for index, entry in enumerate(spec.evidence):
-        if entry not in catalogue.entries:
+        if entry not in evidence.entries:
             problems.append(
                 doc.problem(
                     (*where, "evidence", index),
                     f"evidence '{entry}' is not in the catalogue"
-                    f"{did_you_mean(entry, list(catalogue.entries))}",
+                    f"{did_you_mean(entry, list(evidence.entries))}",
                     "E422",
                 )
             )
@@ -231,87 +218,6 @@ def _check_spec(
                     doc, (*where, "forbid_option", key, index), agent, groups
                 )
     return problems
-
-
-def _applies(
-    invariant: Invariant,
-    patient: dict[str, Any],
-    lines: list[dict[str, Any]],
-    derived: frozenset[tuple[str, str]],
-) -> bool:
-    return not invariant.applies_to or rule_holds(invariant.applies_to, patient, lines, derived)
-
-
-def check_result(
-    invariants: InvariantSet,
-    rechallenge: dict[str, frozenset[str]],
-    profile: Profile,
-    result: ProfileResult,
-    known_limitation: bool = False,
-    facts: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
-) -> list[Violation]:
-    """Every invariant ``result`` breaks for ``profile``; ``rechallenge`` maps option rules to
-    the agents they declare as rechallenge; ``facts`` (patient, lines) if already built."""
-    patient, lines = facts or (patient_fact(profile), line_facts(profile))
-    derived = frozenset((fact.name, fact.value) for fact in result.derived_facts)
-    progressed = {value for name, value in derived if name == "progressed_on"}
-    found: list[Violation] = []
-    for invariant in invariants.invariants:
-        if not _applies(invariant, patient, lines, derived):
-            continue
-        forbid, require = invariant.spec.forbid_option, invariant.spec.require
-        if forbid is not None:
-            for option in result.options:
-                why = _forbidden(
-                    forbid,
-                    option.status,
-                    option.agents,
-                    invariants,
-                    progressed,
-                    rechallenge.get(option.rule, frozenset()),
-                )
-                if why is not None:
-                    found.append(Violation(invariant.id, (option.rule,), why))
-        elif require is not None:
-            offered = any(option.status in OFFERED for option in result.options)
-            excused = any(f.severity in require.unless_flag_severity for f in result.flags) or (
-                require.unless_known_limitation and known_limitation
-            )
-            if not offered and not excused:
-                found.append(
-                    Violation(invariant.id, (), "no option is offered and no flag says why")
-                )
-    return sorted(found)
-
-
-def _forbidden(
-    forbid: ForbidOption,
-    status: str,
-    agents: list[str],
-    invariants: InvariantSet,
-    progressed: set[str],
-    rechallenge: frozenset[str],
-) -> str | None:
-    """Why an option matches ``forbid``, or None when it does not."""
-    given = set(agents)
-    if status not in forbid.statuses:
-        return None
-    if forbid.agents_any and not given.intersection(forbid.agents_any):
-        return None
-    if forbid.agents_all and not given.issuperset(forbid.agents_all):
-        return None
-    if forbid.agents_none and given.intersection(forbid.agents_none):
-        return None
-    if forbid.gives_agent_progressed_on:
-        failed = sorted(
-            agent
-            for agent in given - rechallenge
-            if invariants.classes_of(agent).intersection(progressed)
-        )
-        if not failed:
-            return None
-        return f"{status} option gives {', '.join(failed)}, which the disease progressed on"
-    return f"{status} option giving {', '.join(sorted(given))}"
 
 
 def check_in_words(invariant: Invariant) -> str:

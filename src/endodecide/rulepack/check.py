@@ -6,11 +6,11 @@ import re
 from collections import Counter
 
 from endodecide.errors import Problem
-from endodecide.evidence import Catalogue
+from endodecide.evidence import EvidenceCatalogue
 from endodecide.facts import OPTION_AGENTS, VOCABULARY
-from endodecide.rulebook.conditions import Condition, Group
-from endodecide.rulebook.model import Rule
-from endodecide.rulebook.schema import PackManifest
+from endodecide.rulepack.conditions import Condition, Group
+from endodecide.rulepack.model import Rule
+from endodecide.rulepack.schema import PackManifest
 from endodecide.validation import did_you_mean
 
 __all__ = ["PLACEHOLDER", "check_pack", "check_rule", "placeholders"]
@@ -34,8 +34,8 @@ def _at(rule: Rule, message: str, code: str, field: str = "", line: int | None =
     return Problem(rule.source, line or rule.field_lines.get(top, rule.line), field, message, code)
 
 
-def check_rule(rule: Rule, manifest: PackManifest, catalogue: Catalogue) -> list[Problem]:
-    """Checks that need only this rule, the manifest and the catalogue."""
+def check_rule(rule: Rule, manifest: PackManifest, evidence: EvidenceCatalogue) -> list[Problem]:
+    """Checks that need only this rule, the manifest and the evidence."""
     card, problems = rule.card, []
     expected_name = f"{card.id}-{card.slug}.yaml"
     if not rule.source.endswith(expected_name):
@@ -54,12 +54,12 @@ def check_rule(rule: Rule, manifest: PackManifest, catalogue: Catalogue) -> list
         )
     for key, refs in (("evidence", card.evidence), ("contrary_evidence", card.contrary_evidence)):
         for ref in refs:
-            if ref not in catalogue.entries:
+            if ref not in evidence.entries:
                 problems.append(
                     _at(
                         rule,
                         f"evidence '{ref}' is not in the catalogue"
-                        f"{did_you_mean(ref, list(catalogue.entries))}",
+                        f"{did_you_mean(ref, list(evidence.entries))}",
                         "E422",
                         key,
                     )
@@ -166,7 +166,7 @@ def check_rule(rule: Rule, manifest: PackManifest, catalogue: Catalogue) -> list
 
 def check_pack(
     rules: list[Rule],
-    catalogue: Catalogue,
+    evidence: EvidenceCatalogue,
     complete: bool = True,
     also_cited: frozenset[str] = frozenset(),
 ) -> list[Problem]:
@@ -196,11 +196,11 @@ def check_pack(
                 )
     cited = {ref for r in rules for ref in (*r.card.evidence, *r.card.contrary_evidence)}
     cited |= also_cited
-    for entry_id, line in catalogue.lines.items():
+    for entry_id, line in evidence.lines.items():
         if entry_id not in cited:
             problems.append(
                 Problem(
-                    catalogue.source,
+                    evidence.source,
                     line,
                     "id",
                     f"evidence '{entry_id}' is not cited by any rule or invariant",
