@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from endodecide.textsafe import printable
 
@@ -19,10 +20,21 @@ __all__ = [
     "EvaluationError",
     "InputError",
     "Problem",
+    "ProblemDict",
     "ProfileError",
     "RulePackError",
     "display_path",
 ]
+
+
+class ProblemDict(TypedDict):
+    """A ``Problem`` as the JSON output shows it (without ``detail``)."""
+
+    file: str
+    line: int | None
+    field: str
+    code: str
+    message: str
 
 
 @dataclass(frozen=True, order=True)
@@ -42,7 +54,7 @@ class Problem:
         line = f"{where}:{field} {self.code} {self.message}"
         return f"{line}\n{self.detail.rstrip()}" if self.detail else line
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> ProblemDict:
         return {
             "file": self.file,
             "line": self.line,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 __all__ = ["EXIT_INTERRUPTED", "MESSAGE", "Interrupted", "install"]
@@ -47,7 +48,7 @@ def install() -> None:
 
 def _started_as_the_command() -> bool:
     main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
+    spec: ModuleSpec | None = getattr(main, "__spec__", None)
     if spec is not None:  # python -m endodecide
         return spec.name == "endodecide.__main__"
     return Path(getattr(main, "__file__", None) or "").name == "endodecide"  # console script

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -48,7 +48,7 @@ Agent = Literal[
     "entinostat",
     "vorinostat",
 ]
-AGENT_NAMES: tuple[str, ...] = Agent.__args__
+AGENT_NAMES: tuple[str, ...] = get_args(Agent)
 ENDOCRINE_AGENTS = frozenset(
     {
         "tamoxifen",

@@ -223,7 +223,7 @@ def _reader_message(exc: ReaderError) -> str:
     return f"not valid YAML or JSON: {_one_line(str(exc.reason))}"
 
 
-class _StrictComposer(Composer):  # type: ignore[misc]
+class _StrictComposer(Composer):
     """Builds the node tree, refusing before anything is constructed: anchors and aliases (an
     alias bomb can expand a small file into gigabytes), merge keys, nesting deeper than
     MAX_DEPTH and integers longer than MAX_NUMBER_CHARS (Python refuses to convert them). Each

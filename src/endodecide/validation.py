@@ -7,6 +7,7 @@ import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from endodecide.errors import Problem
 from endodecide.sources import Document, Loc
@@ -64,7 +65,7 @@ def _either(choices: list[str]) -> str:
     return " or ".join(choices) if len(choices) == 2 else ", ".join(choices)
 
 
-def _message(model: type[BaseModel], error: dict[str, Any], loc: Loc) -> tuple[str, str]:
+def _message(model: type[BaseModel], error: ErrorDetails, loc: Loc) -> tuple[str, str]:
     kind, given = error["type"], error.get("input")
     if kind == "extra_forbidden":
         allowed = _allowed_fields(model, loc[:-1])

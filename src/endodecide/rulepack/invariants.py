@@ -33,8 +33,8 @@ __all__ = [
 ]
 
 INVARIANTS = "invariants.yaml"
-OFFERED = ("standard", "investigational", "deferred")
 Status = Literal["standard", "investigational", "deferred", "evidence_against"]
+OFFERED: tuple[Status, ...] = ("standard", "investigational", "deferred")
 Line = Annotated[str, Field(min_length=1, max_length=300)]
 Prose = Annotated[str, Field(min_length=1, max_length=3000)]
 

@@ -89,7 +89,9 @@ def _read_rule(doc: Document) -> Rule | list[Problem]:
                 examples.append(Example(profile, fires, doc.line_of(loc)))
     if problems:
         return problems
-    field_lines = {key: line for (key, *rest), line in doc.lines.items() if not rest}
+    field_lines = {
+        key: line for (key, *rest), line in doc.lines.items() if not rest and isinstance(key, str)
+    }
     return Rule(
         card,
         doc.name,
