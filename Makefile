@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint goldens readme clean
+.PHONY: setup demo test quick lint goldens readme clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "endodecide needs Python 3.11 or 3.12 (durable-rules does not run on 3.13)"; exit 1; }
@@ -28,6 +28,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The fast part of the suite (under 30 s): everything not marked slow. CI runs 'make test'.
+quick: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ from endodecide.rulepack import RulePack, load_pack
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"
 PROFILES = ROOT / "profiles"
+EXE = Path(sys.executable).with_name("endodecide")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -58,3 +62,51 @@ def make_profile(**overrides: Any) -> Profile:
     }
     data.update(overrides)
     return Profile.model_validate(data)
+
+
+def cli(
+    *args: str,
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
+    timeout: float = 1800,
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script as a user would (the generous timeout leaves room for
+    whole-space runs on a slow machine, yet a hang fails instead of stalling CI)."""
+    return subprocess.run(
+        [str(EXE), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        timeout=timeout,
+        env=env,
+    )
+
+
+@pytest.fixture
+def rules_copy(tmp_path: Path) -> Path:
+    """A temporary copy of the shipped rules folder, free to edit."""
+    target = tmp_path / "rules"
+    shutil.copytree(RULES, target)
+    return target
+
+
+def rule_path(rules: Path, rule_id: str) -> Path:
+    """The file of rule ``rule_id`` in the rules folder ``rules`` (named after its id)."""
+    (path,) = rules.rglob(f"{rule_id}-*.yaml")
+    return path
+
+
+def edit_text(path: Path, old: str, new: str) -> int:
+    """Replace the first ``old`` in ``path`` by ``new``; return the 1-based line it began on."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return text.split(old, 1)[0].count("\n") + 1
+
+
+def edit_rule(rules: Path, rule_id: str, old: str, new: str) -> tuple[Path, int]:
+    """Edit rule ``rule_id`` in the copied rules folder as ``edit_text`` does; return the rule
+    file and the 1-based line of the edit."""
+    path = rule_path(rules, rule_id)
+    return path, edit_text(path, old, new)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from endodecide.textsafe import has_control
-from tests.conftest import ROOT
-from tests.test_cli import cli
+from tests.conftest import ROOT, cli, edit_rule
 
 GOOD = """\
 label: bad input test
@@ -33,6 +30,9 @@ _GOOD_DATA = {
     "receptors": {"er": "positive", "pr": "positive", "her2": "negative"},
     "disease": {"setting": "de_novo", "extent": "visceral"},
 }
+
+# Every test here but one (an unexpected failure, in-process) runs the CLI in a subprocess.
+pytestmark = pytest.mark.slow
 
 
 def _errors(tmp_path: Path, text: str, name: str = "profile.yaml") -> list[str]:
@@ -254,21 +254,15 @@ def test_binary_file_is_refused(tmp_path: Path) -> None:
     assert len(done.stderr.splitlines()) == 1, done.stderr
 
 
-def test_hostile_rule_file_is_refused_cleanly(tmp_path: Path) -> None:
+def test_hostile_rule_file_is_refused_cleanly(rules_copy: Path) -> None:
     """Rule files get the same safe loading: an object tag in a rule is one clear error."""
-    import shutil
-
-    from tests.conftest import RULES
-
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules)
-    target = rules / "scope/ED904-male-patient.yaml"
-    text = target.read_text()
-    target.write_text(
-        text.replace("strategy: scope", "strategy: !!python/object/apply:os.system [echo pwned]")
+    _, line = edit_rule(
+        rules_copy,
+        "ED904",
+        "strategy: scope",
+        "strategy: !!python/object/apply:os.system [echo pwned]",
     )
-    line = text.split("strategy: scope")[0].count("\n") + 1
-    done = cli("rules", "list", "--rules", str(rules))
+    done = cli("rules", "list", "--rules", str(rules_copy))
     assert done.returncode == 1 and "Traceback" not in done.stderr and "pwned" not in done.stdout
     assert f"ED904-male-patient.yaml:{line}" in done.stderr and "tag" in done.stderr, done.stderr
     assert len(done.stderr.splitlines()) == 1
@@ -327,21 +321,12 @@ def test_every_anchor_and_alias_is_refused(
     assert lines == [f"error: {name}{expected}; write the value out in full"]
 
 
-def test_merge_key_in_a_rule_file_is_refused(tmp_path: Path) -> None:
+def test_merge_key_in_a_rule_file_is_refused(rules_copy: Path) -> None:
     """A merge key in a rule file is one clear error naming the file and line."""
-    import shutil
-
-    from tests.conftest import RULES
-
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules)
-    target = rules / "scope/ED904-male-patient.yaml"
-    text = target.read_text()
     old = "  does_not_fire:\n    - label: Woman with ER-positive disease\n"
-    assert old in text
-    target.write_text(text.replace(old, old + "      <<: {sex: female}\n"))
-    line = text.split(old)[0].count("\n") + 3
-    done = cli("rules", "list", "--rules", str(rules))
+    target, start = edit_rule(rules_copy, "ED904", old, old + "      <<: {sex: female}\n")
+    line = start + 2  # the merge key goes under the label, two lines below 'does_not_fire:'
+    done = cli("rules", "list", "--rules", str(rules_copy))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.splitlines() == [
         f"error: {target}:{line}: examples.does_not_fire[0]: E105 YAML merge keys (<<) are not "
@@ -555,14 +540,6 @@ def test_inconsistent_profiles_are_refused(tmp_path: Path, text: str, expected: 
 # -- walking folders -----------------------------------------------------------------------
 
 
-def _cli_timed(*args: str) -> subprocess.CompletedProcess[str]:
-    """Like ``cli``, but a hang (reading a FIFO) fails the test instead of stalling it."""
-    exe = Path(sys.executable).with_name("endodecide")
-    return subprocess.run(
-        [str(exe), *args], capture_output=True, text=True, cwd=ROOT, check=False, timeout=120
-    )
-
-
 def test_upper_case_suffixes_are_read(tmp_path: Path) -> None:
     """*.YAML, *.Yml and *.JSON files in a folder are read like lower-case ones."""
     for name in ("a.YAML", "b.Yml", "c.yml"):
@@ -598,7 +575,7 @@ def test_special_entries_in_a_folder_are_named_and_never_opened(
     with socket.socket(socket.AF_UNIX) as sock:
         sock.bind("sock.yaml")
         monkeypatch.chdir(ROOT)
-        done = _cli_timed("run", str(tmp_path))
+        done = cli("run", str(tmp_path), timeout=120)  # a FIFO opened would hang
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "bad input test" in done.stdout
     assert done.stderr.splitlines() == [
@@ -616,8 +593,12 @@ def test_special_files_named_directly_say_what_they_are(tmp_path: Path) -> None:
     """A FIFO, a link loop or a device given by name says what it is, not 'no such file'."""
     os.mkfifo(tmp_path / "pipe.yaml")
     (tmp_path / "loop.yaml").symlink_to("loop.yaml")
-    done = _cli_timed(
-        "validate", str(tmp_path / "pipe.yaml"), str(tmp_path / "loop.yaml"), os.devnull
+    done = cli(
+        "validate",
+        str(tmp_path / "pipe.yaml"),
+        str(tmp_path / "loop.yaml"),
+        os.devnull,
+        timeout=120,  # a FIFO opened would hang
     )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.splitlines() == [

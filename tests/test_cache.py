@@ -3,25 +3,23 @@ ignored, and only packs that loaded cleanly are kept."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from endodecide.errors import RulePackError
 from endodecide.rulepack import load_pack
-from tests.conftest import RULES
+from tests.conftest import edit_rule
 
-ED113 = "optimise-endocrine/ED113-exemestane-after-nsai.yaml"
+# Every test compiles a copied pack from scratch (over a second each).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+def setup(tmp_path: Path, rules_copy: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     cache = tmp_path / "cache"
     monkeypatch.setenv("ENDODECIDE_CACHE_DIR", str(cache))
-    rules = tmp_path / "rules"
-    shutil.copytree(RULES, rules)
-    return rules, cache
+    return rules_copy, cache
 
 
 def test_a_hit_returns_the_same_pack(setup: tuple[Path, Path]) -> None:
@@ -39,16 +37,14 @@ def test_a_hit_returns_the_same_pack(setup: tuple[Path, Path]) -> None:
 def test_an_edited_rule_is_a_miss(setup: tuple[Path, Path]) -> None:
     rules, cache = setup
     load_pack(rules)
-    path = rules / ED113
-    path.write_text(path.read_text().replace("title: Exemestane", "title: Exemestane alone", 1))
+    edit_rule(rules, "ED113", "title: Exemestane", "title: Exemestane alone")
     assert load_pack(rules).rules["ED113"].card.title.startswith("Exemestane alone")
     assert len(list(cache.glob("*.pickle"))) == 2
 
 
 def test_a_broken_pack_is_never_cached(setup: tuple[Path, Path]) -> None:
     rules, cache = setup
-    path = rules / ED113
-    path.write_text(path.read_text().replace("title:", "titel:", 1))
+    edit_rule(rules, "ED113", "title:", "titel:")
     for _ in range(2):
         with pytest.raises(RulePackError):
             load_pack(rules)

@@ -14,17 +14,14 @@ from endodecide.disclaimer import DISCLAIMER
 from endodecide.render.text import WIDTH, wrap
 from endodecide.result import RunOutput
 from endodecide.rulepack import RulePack
-from tests.conftest import PROFILES, ROOT
+from tests.conftest import PROFILES, ROOT, cli
 
 README = ROOT / "README.md"
 DEMO_BEGIN = "<!-- demo-summary: the last screen of `make demo`; `make readme` rewrites it -->"
 DEMO_END = "<!-- /demo-summary -->"
 
-
-def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """Run the installed console script as a user would."""
-    exe = Path(sys.executable).with_name("endodecide")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, check=False)
+# Every test here runs the console script in a subprocess (and rules lint the whole space).
+pytestmark = pytest.mark.slow
 
 
 def test_run_text_shows_every_profile_with_citations_and_disclaimer() -> None:

@@ -21,23 +21,10 @@ from endodecide.disclaimer import DISCLAIMER
 from endodecide.parallel import available_cpus, plan_workers
 from endodecide.progress import on_terminal, progress
 from endodecide.render.text import table, wrap
-from tests.conftest import PROFILES, ROOT, RULES
+from tests.conftest import EXE, PROFILES, ROOT, RULES, cli
 
-EXE = Path(sys.executable).with_name("endodecide")
 P001 = "profiles/P001-de-novo-endocrine-naive.yaml"
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(EXE), *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-        timeout=300,
-        env=env,
-    )
 
 
 # -- Ctrl-C and killed parents --------------------------------------------------------------
@@ -114,6 +101,7 @@ def _coverage_in_its_own_group() -> Iterator[subprocess.Popen[str]]:
             process.kill()
 
 
+@pytest.mark.slow
 @needs_proc
 def test_ctrl_c_during_coverage_ends_at_once_with_one_line_and_no_process_left() -> None:
     """SIGINT to the whole group (as a terminal sends it): exit 130 within 5 s, 'interrupted',
@@ -126,6 +114,7 @@ def test_ctrl_c_during_coverage_ends_at_once_with_one_line_and_no_process_left()
         assert _wait_until(lambda: not _group(process.pid), 5), _group(process.pid)
 
 
+@pytest.mark.slow
 @needs_proc
 def test_workers_exit_by_themselves_when_the_main_process_is_killed() -> None:
     """SIGKILL to the main process only (no chance to clean up): its workers notice and exit
@@ -171,6 +160,7 @@ def _run_with_injected_bug(debug: str | None) -> subprocess.CompletedProcess[str
     )
 
 
+@pytest.mark.slow
 def test_an_unexpected_exception_is_one_line_and_exit_3() -> None:
     """A bug inside a command: exit 3 and exactly one line naming the exception, no traceback."""
     done = _run_with_injected_bug(None)
@@ -181,6 +171,7 @@ def test_an_unexpected_exception_is_one_line_and_exit_3() -> None:
     assert done.stdout == ""
 
 
+@pytest.mark.slow
 def test_endodecide_debug_shows_the_traceback() -> None:
     """ENDODECIDE_DEBUG=1 re-raises the bug so a developer sees the traceback."""
     done = _run_with_injected_bug("1")
@@ -212,6 +203,7 @@ def test_progress_is_drawn_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch) -
     assert not on_terminal(_FakeTerminal())
 
 
+@pytest.mark.slow
 def test_a_piped_batch_prints_no_progress(tmp_path: Path) -> None:
     """run on 200 files (spread over processes, behind a progress bar on a terminal) prints no
     bar characters or escape codes when stdout and stderr are pipes."""
@@ -227,6 +219,7 @@ def test_a_piped_batch_prints_no_progress(tmp_path: Path) -> None:
 # -- -j ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", ["0", "-1"])
 def test_workers_below_one_are_a_usage_error(value: str) -> None:
     """-j 0 and -j -1 are refused before any work: exit 2."""
@@ -244,6 +237,7 @@ def test_workers_are_capped_at_the_cpus() -> None:
     assert plan_workers(1) == 1
 
 
+@pytest.mark.slow
 def test_more_workers_than_cpus_says_what_is_used() -> None:
     """-j 1000 prints one note naming the number of processes really used."""
     done = cli("run", P001, "-j", "1000")
@@ -257,6 +251,7 @@ def test_more_workers_than_cpus_says_what_is_used() -> None:
 # -- flags, --out, --version ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_boolean_options_are_flags_without_a_type_in_help() -> None:
     """--explain and --summary show no '<bool>' value in help: they are given alone."""
     done = cli("run", "--help")
@@ -269,6 +264,7 @@ def test_boolean_options_are_flags_without_a_type_in_help() -> None:
     assert top and "<bool>" not in top[0]
 
 
+@pytest.mark.slow
 def test_a_flag_given_a_value_is_a_usage_error() -> None:
     """'--explain false' is exit 2 with a message saying the flag takes no value, not an
     attempt to read a file called 'false'."""
@@ -279,6 +275,7 @@ def test_a_flag_given_a_value_is_a_usage_error() -> None:
     assert "take no value" in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -292,20 +289,18 @@ def test_a_flag_given_a_value_is_a_usage_error() -> None:
 )
 def test_an_empty_out_is_a_usage_error(args: tuple[str, ...], tmp_path: Path) -> None:
     """An empty --out is exit 2 and writes nothing, instead of meaning the current folder."""
-    done = subprocess.run(
-        [str(EXE), *(str(ROOT / a) if a == P001 else a for a in args)],
-        capture_output=True,
-        text=True,
+    done = cli(
+        *(str(ROOT / a) if a == P001 else a for a in args),
         cwd=tmp_path,
-        check=False,
-        timeout=120,
         env={**os.environ, "ENDODECIDE_RULES": str(RULES)},
+        timeout=120,
     )
     assert done.returncode == 2
     assert "must name a folder or file, not be empty" in done.stderr
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_version_prints_the_package_and_the_rule_pack() -> None:
     """--version: the package version, the rule pack's name and version, the disclaimer; exit 0."""
     from endodecide.sources import read_document
@@ -322,6 +317,7 @@ def test_version_prints_the_package_and_the_rule_pack() -> None:
     assert "\n".join(lines[2:]) == wrap(DISCLAIMER)
 
 
+@pytest.mark.slow
 def test_handout_output_carries_the_disclaimer(tmp_path: Path) -> None:
     """The handout's closing line is followed by the disclaimer, like every other output."""
     done = cli("handout", "--out", str(tmp_path / "handout.html"), P001)
@@ -331,6 +327,7 @@ def test_handout_output_carries_the_disclaimer(tmp_path: Path) -> None:
     assert "\n".join(lines[-len(wrap(DISCLAIMER).splitlines()) :]) == wrap(DISCLAIMER)
 
 
+@pytest.mark.slow
 def test_validate_with_errors_ends_with_counts_and_the_disclaimer(tmp_path: Path) -> None:
     """validate on one good and one bad file: the bad one named, then the counts and the
     disclaimer, exit 1."""
@@ -367,6 +364,7 @@ def _columns_line_up(output: str, header_start: str) -> list[str]:
     return rows
 
 
+@pytest.mark.slow
 def test_rules_list_columns_never_touch() -> None:
     """rules list: one row per rule in aligned columns, two spaces apart even for the longest
     status (evidence_against)."""
@@ -376,6 +374,7 @@ def test_rules_list_columns_never_touch() -> None:
     assert all(row[:2] == "ED" for row in rows)
 
 
+@pytest.mark.slow
 def test_evidence_list_columns_never_touch() -> None:
     """evidence list: one row per entry in aligned columns, even for meta_analysis and the
     longest DOIs."""

@@ -28,6 +28,7 @@ def _gate(stratum: int = 0) -> dict:
     return {"g": {"$and": [{"kind": "phase"}, {"stratum": stratum}]}}
 
 
+@pytest.mark.slow
 def test_batch_equals_alone_and_leaves_no_state(pack: RulePack) -> None:
     """2,000 generated profiles in one process give the same results as each one alone."""
     rng = random.Random(20141210)
@@ -93,6 +94,7 @@ def test_no_shipped_rule_nests_an_or_inside_an_item_test(pack: RulePack) -> None
     assert not [key for key, rule in rules.items() if engine_module._or_inside_item_test(rule)]
 
 
+@pytest.mark.slow
 def test_more_than_1024_evaluations_on_one_engine(evaluator: Evaluator) -> None:
     """Sessions are deleted, so the 1,024 live-session cap is never reached."""
     for _ in range(1100):
@@ -221,6 +223,7 @@ def _rss_bytes() -> int:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc")
 def test_memory_stops_growing_over_a_batch(pack: RulePack) -> None:
     """Once its bounded result caches are full, 4,000 more evaluations leave no state behind

@@ -18,8 +18,7 @@ import pytest
 from PIL import Image
 
 from endodecide.rulepack import RulePack
-from tests.conftest import PROFILES
-from tests.test_cli import cli
+from tests.conftest import PROFILES, cli
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 REQUIRED = os.environ.get("ENDODECIDE_REQUIRE_BROWSER") == "1"
@@ -33,6 +32,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+# A real browser: starting it and painting every report takes seconds.
+pytestmark = pytest.mark.slow
 
 if CHROMIUM is None:
     if REQUIRED:

@@ -10,29 +10,13 @@ import pytest
 
 from endodecide.errors import RulePackError
 from endodecide.rulepack import load_pack
-from tests.conftest import RULES
-
-ED210 = Path("mtor/ED210-everolimus-exemestane-after-nsai.yaml")
-
-
-@pytest.fixture
-def rules_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(RULES, target)
-    return target
+from tests.conftest import edit_rule, edit_text, rule_path
 
 
 def _problems(root: Path) -> list[str]:
     with pytest.raises(RulePackError) as caught:
         load_pack(root)
     return [str(p) for p in caught.value.problems]
-
-
-def _edit(root: Path, rel: Path, old: str, new: str) -> None:
-    path = root / rel
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
 
 
 def _derive_rule(rule_id: str, condition: str, fact: str, value: str) -> tuple[Path, str]:
@@ -66,6 +50,7 @@ def test_shipped_pack_loads(pack) -> None:
     assert len(pack.rules) >= 25
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("old", "new", "expected", "added"),
     [
@@ -144,13 +129,12 @@ def test_seeded_defects(
     for rel, text in added:
         (rules_copy / rel).write_text(text)
     if old:
-        line = (rules_copy / ED210).read_text().split(old)[0].count("\n") + 1
-        _edit(rules_copy, ED210, old, new)
+        _, line = edit_rule(rules_copy, "ED210", old, new)
         expected = expected.replace("{line}", str(line))
     problems = _problems(rules_copy)
     assert any(expected in p for p in problems), problems
     # no cascade of follow-on errors (a mistyped citation really does leave an entry unused)
-    blamed = added[0][0].name if added else ED210.name
+    blamed = added[0][0].name if added else rule_path(rules_copy, "ED210").name
     assert all(blamed in p or "E432" in p for p in problems), problems
     # one line per defect, even when it spans several rules
     code = re.search(r"\bE\d{3}\b", expected)
@@ -158,11 +142,12 @@ def test_seeded_defects(
     assert sum(f" {code[0]} " in p for p in problems) == 1, problems
 
 
+@pytest.mark.slow
 def test_example_profile_errors_point_into_the_rule_file(rules_copy: Path) -> None:
     """A broken example profile is reported at its line in the rule file."""
-    _edit(
+    edit_rule(
         rules_copy,
-        ED210,
+        "ED210",
         "{agents: [letrozole], setting: metastatic",
         "{agents: [letrozol], setting: metastatic",
     )
@@ -172,14 +157,16 @@ def test_example_profile_errors_point_into_the_rule_file(rules_copy: Path) -> No
     ), problems
 
 
+@pytest.mark.slow
 def test_duplicate_rule_id(rules_copy: Path) -> None:
     """Two rules with one id are both reported."""
-    copy = rules_copy / "mtor/ED210-everolimus-exemestane-after-nsai-copy.yaml"
-    shutil.copy(rules_copy / ED210, copy)
+    original = rule_path(rules_copy, "ED210")
+    shutil.copy(original, original.with_name(original.stem + "-copy.yaml"))
     problems = _problems(rules_copy)
     assert sum("duplicate rule id 'ED210'" in p for p in problems) == 2
 
 
+@pytest.mark.slow
 def test_unused_evidence_entry(rules_copy: Path) -> None:
     """A catalogue entry no rule cites is an error at its line in evidence.yaml."""
     catalogue = rules_copy / "evidence.yaml"
@@ -196,9 +183,8 @@ def test_unused_evidence_entry(rules_copy: Path) -> None:
 
 def test_evidence_without_identifier(rules_copy: Path) -> None:
     """Every catalogue entry needs a PMID or a DOI."""
-    _edit(
-        rules_copy,
-        Path("evidence.yaml"),
+    edit_text(
+        rules_copy / "evidence.yaml",
         '    pmid: "19786670"\n    doi: 10.1200/JCO.2008.20.6847\n',
         "",
     )
@@ -210,11 +196,12 @@ def test_malformed_pmid(rules_copy: Path) -> None:
     """A PMID must be digits."""
     text = (rules_copy / "evidence.yaml").read_text()
     index = text.split('pmid: "24158787"')[0].count("\n  - id: ") - 1
-    _edit(rules_copy, Path("evidence.yaml"), 'pmid: "24158787"', 'pmid: "PMID24158787"')
+    edit_text(rules_copy / "evidence.yaml", 'pmid: "24158787"', 'pmid: "PMID24158787"')
     problems = _problems(rules_copy)
     assert any(f"evidence[{index}].pmid: E204" in p for p in problems), problems
 
 
+@pytest.mark.slow
 def test_derived_fact_nobody_derives(rules_copy: Path) -> None:
     """A condition on a derived fact that no rule concludes can never be decided."""
     for path in rules_copy.glob("classification/ED03*.yaml"):
@@ -223,27 +210,28 @@ def test_derived_fact_nobody_derives(rules_copy: Path) -> None:
     assert any("no rule derives 'treatment_line'" in p for p in problems), problems
 
 
+@pytest.mark.slow
 def test_negation_cycle(rules_copy: Path) -> None:
     """A rule negating its own conclusion is refused, once, and the rules using it are not."""
-    rel = Path("classification/ED012-endocrine-resistance-none.yaml")
-    _edit(
+    path, _ = edit_rule(
         rules_copy,
-        rel,
+        "ED012",
         "  - hormone_receptor is positive\n",
         "  - hormone_receptor is positive\n  - endocrine_resistance is not primary\n",
     )
     problems = _problems(rules_copy)
     assert problems == [
-        f"{rules_copy / rel}:1: when: E433 negation cycle: "
+        f"{path}:1: when: E433 negation cycle: "
         "ED012 derives endocrine_resistance, which ED012 negates"
     ], problems
 
 
+@pytest.mark.slow
 def test_unknown_placeholder_in_reason(rules_copy: Path) -> None:
     """A reason may only name facts bound by the rule's own conditions."""
-    _edit(
+    edit_rule(
         rules_copy,
-        Path("classification/ED003-primary-resistance-adjuvant.yaml"),
+        "ED003",
         "{line.adjuvant_months_total} of",
         "{line.adjuvant_month_total} of",
     )
@@ -251,6 +239,7 @@ def test_unknown_placeholder_in_reason(rules_copy: Path) -> None:
     assert any("unknown placeholder {line.adjuvant_month_total}" in p for p in problems), problems
 
 
+@pytest.mark.slow
 def test_strategy_without_rule(rules_copy: Path) -> None:
     """Deleting the only rule of a strategy is reported at the strategy in pack.yaml."""
     (rules_copy / "angiogenesis/ED610-bevacizumab-with-endocrine-therapy.yaml").unlink()
@@ -264,10 +253,10 @@ def test_strategy_without_rule(rules_copy: Path) -> None:
     ) in problems, problems
 
 
+@pytest.mark.slow
 def test_contrary_evidence_must_resolve(rules_copy: Path) -> None:
     """An unknown id under contrary_evidence is named, with a suggestion."""
-    rel = Path("optimise-endocrine/ED112-anastrozole-plus-fulvestrant-first-line.yaml")
-    _edit(rules_copy, rel, "contrary_evidence: [fact]", "contrary_evidence: [fakt]")
+    edit_rule(rules_copy, "ED112", "contrary_evidence: [fact]", "contrary_evidence: [fakt]")
     problems = _problems(rules_copy)
     assert any(
         "contrary_evidence: E422 evidence 'fakt' is not in the catalogue (did you mean 'fact'?)"
@@ -276,12 +265,12 @@ def test_contrary_evidence_must_resolve(rules_copy: Path) -> None:
     ), problems
 
 
+@pytest.mark.slow
 def test_contrary_evidence_only_on_options(rules_copy: Path) -> None:
     """A flag or derive rule cannot carry evidence against an option it does not propose."""
-    rel = Path("scope/ED902-visceral-crisis.yaml")
-    _edit(
+    edit_rule(
         rules_copy,
-        rel,
+        "ED902",
         "evidence: [abc2-2014, abc4-2018, first]",
         "evidence: [abc2-2014, abc4-2018]\ncontrary_evidence: [first]",
     )
@@ -289,12 +278,12 @@ def test_contrary_evidence_only_on_options(rules_copy: Path) -> None:
     assert any("E426 contrary_evidence belongs to option rules only" in p for p in problems)
 
 
+@pytest.mark.slow
 def test_unquoted_colon_in_text_gets_a_hint(rules_copy: Path) -> None:
     """YAML reads 'Caution: x' as a mapping; the message says to quote the text."""
-    rel = Path("epigenetic/ED511-vorinostat-tamoxifen.yaml")
-    _edit(
+    edit_rule(
         rules_copy,
-        rel,
+        "ED511",
         "      - Single-arm phase II, with no",
         "      - Single-arm phase II: with no",
     )
