@@ -1,5 +1,5 @@
-"""Golden files: the full JSON result of every teaching profile, and the Markdown report of a
-few, written by a command.
+"""Golden files: the full JSON result of every teaching profile, the Markdown report of a few,
+and the compiled program of one rule of each kind, written by a command.
 
     python tests/goldens.py        (or: make goldens)
 
@@ -24,6 +24,11 @@ REPORT_GOLDENS = (
     "P012-third-line-esr1-mutated",
     "P016-late-relapse-after-adjuvant-tamoxifen",
 )
+COMPILED_GOLDEN_DIR = GOLDEN_DIR / "compiled"
+# Rules whose compiled form (their entry in every per-rule table of pack.program) is kept as a
+# golden: a derive rule with a line alias, an option rule in a later stratum with a negation, and
+# a flag rule. Regenerate them ('make goldens') whenever what the Program holds changes.
+COMPILED_GOLDENS = ("ED003", "ED110", "ED902")
 
 
 def golden_path(profile: Path) -> Path:
@@ -65,6 +70,45 @@ def render_report_golden(stem: str) -> str:
     return render_report(info, result, "md")
 
 
+def compiled_golden_path(rule_id: str) -> Path:
+    return COMPILED_GOLDEN_DIR / f"{rule_id}.json"
+
+
+def render_compiled_golden(rule_id: str) -> str:
+    """The compiled program of one rule as pretty JSON with sorted keys: for every per-rule table
+    of the Program (``rules``, ``actions``, ``stratum_of``, ...), the rule's entry in it."""
+    from dataclasses import fields
+
+    from endodecide.rulepack import load_pack
+
+    program = load_pack(ROOT / "rules").program
+    document = {
+        f.name: _plain(table[rule_id])
+        for f in fields(program)
+        if isinstance(table := getattr(program, f.name), dict) and rule_id in table
+    }
+    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _plain(value: object) -> object:
+    """``value`` as JSON data: dataclasses and named tuples as objects, sets as sorted lists."""
+    from dataclasses import fields, is_dataclass
+
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {key: _plain(item) for key, item in value._asdict().items()}
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted(_plain(item) for item in value)  # type: ignore[type-var]
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"cannot write {type(value).__name__} in a compiled golden")
+
+
 def profile_files() -> list[Path]:
     return sorted(p for p in PROFILE_DIR.iterdir() if p.suffix in {".yaml", ".yml", ".json"})
 
@@ -75,17 +119,30 @@ def main() -> int:
     os.chdir(ROOT)
     GOLDEN_DIR.mkdir(exist_ok=True)
     expected = {golden_path(p) for p in profile_files()}
-    for stale in set(GOLDEN_DIR.glob("*.json")) - expected:
-        stale.unlink()
-        print(f"removed {stale.relative_to(ROOT)}")
+    _remove_stale(GOLDEN_DIR, "*.json", expected)
     for profile in profile_files():
         golden_path(profile).write_text(render_golden(profile), encoding="utf-8")
         print(f"wrote {golden_path(profile).relative_to(ROOT)}")
     REPORT_GOLDEN_DIR.mkdir(exist_ok=True)
+    _remove_stale(REPORT_GOLDEN_DIR, "*.md", {report_golden_path(s) for s in REPORT_GOLDENS})
     for stem in REPORT_GOLDENS:
         report_golden_path(stem).write_text(render_report_golden(stem), encoding="utf-8")
         print(f"wrote {report_golden_path(stem).relative_to(ROOT)}")
+    COMPILED_GOLDEN_DIR.mkdir(exist_ok=True)
+    _remove_stale(
+        COMPILED_GOLDEN_DIR, "*.json", {compiled_golden_path(r) for r in COMPILED_GOLDENS}
+    )
+    for rule_id in COMPILED_GOLDENS:
+        path = compiled_golden_path(rule_id)
+        path.write_text(render_compiled_golden(rule_id), encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
+
+
+def _remove_stale(folder: Path, pattern: str, expected: set[Path]) -> None:
+    for stale in set(folder.glob(pattern)) - expected:
+        stale.unlink()
+        print(f"removed {stale.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
