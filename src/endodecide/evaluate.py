@@ -19,8 +19,7 @@ from endodecide.result import (
     Reason,
 )
 from endodecide.rulepack import RulePack
-from endodecide.rulepack.check import PLACEHOLDER
-from endodecide.rulepack.compile import LINE, PATIENT
+from endodecide.rulepack.compile import compile_reasons
 from endodecide.rulepack.conditions import plain_words
 from endodecide.rulepack.schema import OptionAdjustment
 from endodecide.summary import summarise
@@ -49,7 +48,18 @@ class Evaluator:
     def __init__(self, pack: RulePack, cache_limit: int = CACHE_LIMIT) -> None:
         self.pack = pack
         self.cache_limit = cache_limit
-        self.engine = Engine(pack.program)
+        derives = {
+            rule_id: rule.card.then.derive
+            for rule_id, rule in pack.rules.items()
+            if rule.card.then.derive is not None
+        }
+        # The pack's program with each derive rule's reason compiled in by the compiler
+        # (load_pack does not hand the reasons to compile_program yet; once it does, this is
+        # pack.program as it stands).
+        program = compile_reasons(
+            pack.program, {rule_id: derive.reason for rule_id, derive in derives.items()}
+        )
+        self.engine = Engine(program)
         evidence_year = int(pack.manifest.evidence_as_of[:4])
         self._citations = {
             entry_id: Citation(
@@ -101,28 +111,21 @@ class Evaluator:
             rule_id: (pack.strategy_rank(option.strategy), rule_id)
             for rule_id, option in self._option_templates.items()
         }
-        self._reason_fields = {
-            rule_id: tuple(
-                (LINE if VOCABULARY[name].source == "line" else PATIENT, VOCABULARY[name].field)
-                for name in PLACEHOLDER.findall(rule.card.then.derive.reason)
-            )
-            for rule_id, rule in pack.rules.items()
-            if rule.card.then.derive is not None
+        # Per derive rule: its compiled reason, the (fact, value) it concludes, and the alias of
+        # its matched line (None: the rule has no line condition).
+        self._derive_rules = {
+            rule_id: (program.reasons[rule_id], (d.fact, d.value), program.bindings[rule_id].line)
+            for rule_id, d in derives.items()
         }
-        # Each reason template as a format string with one positional field per placeholder,
-        # filled in the order of _reason_fields (braces in the prose itself are escaped).
-        self._reason_formats = {
-            rule_id: _format_string(rule.card.then.derive.reason)
-            for rule_id, rule in pack.rules.items()
-            if rule.card.then.derive is not None
-        }
-        self._derives = {
-            rule_id: (rule.card.then.derive.fact, rule.card.then.derive.value)
-            for rule_id, rule in pack.rules.items()
-            if rule.card.then.derive is not None
+        # Per option rule: the aliases of the derived facts it requires (what it is based on).
+        self._required = {
+            rule_id: program.bindings[rule_id].derived for rule_id in self._option_templates
         }
         # Results repeat across profiles: identical pieces are built once and shared (they are
         # immutable). Each cache is emptied when it reaches cache_limit, so memory stays bounded.
+        # Invariant of every cache: its key is made of values only (rule ids, fact names and
+        # values, reason texts; never an object's identity) and holds everything its entry is
+        # built from, so equal keys mean equal entries, whichever profile built the entry.
         self._reason_cache: dict[tuple[Any, ...], Reason] = {}
         self._derived_cache: dict[tuple[Any, ...], DerivedFact] = {}
         self._option_cache: dict[tuple[Any, ...], Option] = {}
@@ -224,40 +227,44 @@ class Evaluator:
     def _reasons(self, firings: list[Firing]) -> dict[tuple[str, str, int], Reason]:
         """(fact, value, line) → the reason of the derive firing that concluded it."""
         found: dict[tuple[str, str, int], Reason] = {}
-        fields_of, cache = self._reason_fields, self._reason_cache
+        derive_rules, cache = self._derive_rules, self._reason_cache
         for rule_id, facts in firings:
-            fields = fields_of.get(rule_id)
-            if fields is None:
+            spec = derive_rules.get(rule_id)
+            if spec is None:
                 continue  # not a derive rule
-            values = [facts[alias].get(name, "?") for alias, name in fields]
-            key = (rule_id, *map(_hashable, values))
+            reason_format, (fact, value), line_alias = spec
+            values = [facts[alias].get(name, "?") for alias, name in reason_format.fields]
+            key = (rule_id, *map(_hashable, values))  # the text depends on these alone
             reason = cache.get(key)
             if reason is None:
-                text = self._reason_formats[rule_id].format(*map(describe_value, values))
+                text = reason_format.fill([describe_value(v) for v in values])
                 reason = cache[key] = Reason.model_construct(rule=rule_id, text=text)
-            fact, value = self._derives[rule_id]
-            line = facts[LINE]["index"] if LINE in facts else -1
+            line = facts[line_alias]["index"] if line_alias is not None else -1
             found.setdefault((fact, value, line), reason)
         return found
 
     def _derived(
         self, evaluation: Evaluation, reasons: dict[tuple[str, str, int], Reason]
     ) -> list[DerivedFact]:
-        keys = [(f["name"], f["value"], f["line"]) for f in evaluation.derived]
-        signature = tuple((key, id(reasons[key])) for key in keys)
-        cached = self._derived_lists.get(signature)
+        # Each derived fact (name, value, line) with the rule and text of its reason, in the
+        # engine's order: everything the list is built from.
+        signature = []
+        for derived in evaluation.derived:
+            concluded = (derived["name"], derived["value"], derived["line"])
+            reason = reasons[concluded]
+            signature.append((concluded, reason.rule, reason.text))
+        cached = self._derived_lists.get(tuple(signature))
         if cached is not None:
             return list(cached)  # a list of its own: results never share a mutable list
         grouped: dict[tuple[str, str], dict[tuple[str, str], Reason]] = defaultdict(dict)
-        for key in keys:
-            reason = reasons[key]
-            grouped[key[:2]].setdefault((reason.rule, reason.text), reason)
+        for concluded, rule, text in signature:
+            grouped[concluded[:2]].setdefault((rule, text), reasons[concluded])
         facts: list[DerivedFact] = []
         for (name, value), because in sorted(
             grouped.items(), key=lambda kv: (self._order[kv[0][0]], kv[0][1])
         ):
-            ordered = [because[k] for k in sorted(because)]
-            key = (name, value, *map(id, ordered))
+            named = sorted(because)  # (rule, text) of each reason
+            key = (name, value, *named)
             fact = self._derived_cache.get(key)
             if fact is None:
                 fact = self._derived_cache[key] = DerivedFact.model_construct(
@@ -265,10 +272,10 @@ class Evaluator:
                     label=VOCABULARY[name].label,
                     value=value,
                     value_label=describe_value(value),
-                    because=ordered,
+                    because=[because[k] for k in named],
                 )
             facts.append(fact)
-        self._derived_lists[signature] = facts
+        self._derived_lists[tuple(signature)] = facts
         return list(facts)
 
     def _option_template(self, rule_id: str) -> Option:
@@ -296,30 +303,21 @@ class Evaluator:
         self, rule_id: str, firings: list[Firing], reasons: dict[tuple[str, str, int], Reason]
     ) -> Option:
         based_on: dict[tuple[str, str], Reason] = {}
+        required = self._required[rule_id]
         for firing in firings:
-            for alias, fact in firing.facts.items():
-                if alias[0] == "d":
-                    reason = reasons[(fact["name"], fact["value"], fact["line"])]
-                    based_on.setdefault((reason.rule, reason.text), reason)
-        ordered = [based_on[k] for k in sorted(based_on)]
-        key = (rule_id, *map(id, ordered))
+            for alias in required:
+                fact = firing.facts[alias]
+                reason = reasons[(fact["name"], fact["value"], fact["line"])]
+                based_on.setdefault((reason.rule, reason.text), reason)
+        named = sorted(based_on)  # (rule, text) of each reason
+        key = (rule_id, *named)
         option = self._option_cache.get(key)
         if option is None:
             option = self._option_cache[key] = self._option_templates[rule_id].model_copy(
-                update={"based_on": ordered}
+                update={"based_on": [based_on[k] for k in named]}
             )
         return option
 
 
 def _hashable(value: Any) -> Any:
     return tuple(value) if type(value) is list else value
-
-
-def _format_string(template: str) -> str:
-    """``"{line.months} months"`` → ``"{} months"``: literal braces escaped, placeholders kept
-    in order (the order of the values _reason_fields reads)."""
-    parts = PLACEHOLDER.split(template)  # literal, name, literal, name, ..., literal
-    return "".join(
-        part.replace("{", "{{").replace("}", "}}") if index % 2 == 0 else "{}"
-        for index, part in enumerate(parts)
-    )

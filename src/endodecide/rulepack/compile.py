@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from endodecide.facts import VOCABULARY
+from endodecide.rulepack.check import PLACEHOLDER
 from endodecide.rulepack.conditions import Condition, Group
-from endodecide.rulepack.program import ActionSpec, Program
+from endodecide.rulepack.program import ActionSpec, Bindings, FieldRef, Program, ReasonFormat
 
 __all__ = [
     "LINE",
@@ -15,6 +19,7 @@ __all__ = [
     "NegationCycle",
     "compile_condition",
     "compile_program",
+    "compile_reasons",
     "compute_strata",
 ]
 
@@ -49,7 +54,8 @@ def compile_condition(item: Condition | Group) -> dict[str, Any]:
 
 
 def _derived_pattern(item: Condition, drop: frozenset[Any] = frozenset()) -> dict[str, Any]:
-    values = [{"value": v} for v in item.values if v not in drop] or [{"value": None}]
+    values: list[dict[str, Any]] = [{"value": v} for v in item.values if v not in drop]
+    values = values or [{"value": None}]
     return {
         "$and": [
             {"kind": "derived"},
@@ -231,7 +237,7 @@ def compute_strata(
 
 def _compile_rule(
     rule_id: str, when: list[Condition | Group], stratum: int, derive: dict[str, Any] | None
-) -> tuple[dict[str, Any], ActionSpec]:
+) -> tuple[dict[str, Any], ActionSpec, Bindings]:
     patient = [compile_condition(i) for i in when if _source(i) == "patient"]
     line = [compile_condition(i) for i in when if _source(i) == "line"]
     derived = [i for i in when if isinstance(i, Condition) and i.fact.source == "derived"]
@@ -249,15 +255,41 @@ def _compile_rule(
     excluded: dict[str, frozenset[Any]] = {}
     for cond in negatives:
         excluded[cond.fact.name] = excluded.get(cond.fact.name, frozenset()) | set(cond.values)
+    required = tuple(f"d{n}" for n in range(len(positives)))
     patterns += [
-        {f"d{n}": _derived_pattern(c, excluded.get(c.fact.name, frozenset()))}
-        for n, c in enumerate(positives)
+        {alias: _derived_pattern(c, excluded.get(c.fact.name, frozenset()))}
+        for alias, c in zip(required, positives, strict=True)
     ]
     patterns.append({GATE: {"$and": [{"kind": "phase"}, {"stratum": stratum}]}})
     # Negated patterns go last: durable_rules needs a positive pattern before a negation.
     patterns += [{f"n{n}$not": _derived_pattern(c)} for n, c in enumerate(negatives)]
     action = ActionSpec(rule_id, derive, LINE if (derive and line) else None)
-    return {"all": patterns}, action
+    bindings = Bindings(PATIENT if patient else None, LINE if line else None, required)
+    return {"all": patterns}, action, bindings
+
+
+def _compile_reason(rule_id: str, template: str, bindings: Bindings) -> ReasonFormat:
+    """A checked reason template as literals around fields of the facts the rule matched."""
+    parts = PLACEHOLDER.split(template)  # literal, name, literal, name, ..., literal
+    fields = []
+    for name in parts[1::2]:
+        spec = VOCABULARY[name]
+        alias = bindings.line if spec.source == "line" else bindings.patient
+        if alias is None:  # the checker rejects such a rule (E424) before it is compiled
+            raise ValueError(f"rule {rule_id}: placeholder {{{name}}} has no fact to read")
+        fields.append(FieldRef(alias, spec.field))
+    return ReasonFormat(tuple(parts[0::2]), tuple(fields))
+
+
+def compile_reasons(program: Program, reasons: Mapping[str, str]) -> Program:
+    """``program`` with the reason template of each derive rule (by rule id) compiled in."""
+    return dataclasses.replace(
+        program,
+        reasons={
+            rule_id: _compile_reason(rule_id, reasons[rule_id], program.bindings[rule_id])
+            for rule_id in sorted(reasons)
+        },
+    )
 
 
 def compile_program(
@@ -265,17 +297,20 @@ def compile_program(
     when_by_rule: dict[str, list[Condition | Group]],
     derives: dict[str, tuple[str, str]],
     strata: dict[str, int],
+    reasons: Mapping[str, str] | None = None,
 ) -> Program:
-    """``derives`` maps a derive rule's id to its (fact, value)."""
+    """``derives`` maps a derive rule's id to its (fact, value), ``reasons`` to its reason."""
     rules: dict[str, dict[str, Any]] = {}
     actions: dict[str, ActionSpec] = {}
+    bindings: dict[str, Bindings] = {}
     for rule_id in sorted(when_by_rule):
         derive = None
         if rule_id in derives:
             fact, value = derives[rule_id]
             derive = {"kind": "derived", "name": fact, "value": value, "by": rule_id}
-        rules[rule_id], actions[rule_id] = _compile_rule(
+        rules[rule_id], actions[rule_id], bindings[rule_id] = _compile_rule(
             rule_id, when_by_rule[rule_id], strata[rule_id], derive
         )
     top = max(strata.values(), default=0)
-    return Program(ruleset, rules, actions, top, dict(strata))
+    program = Program(ruleset, rules, actions, top, dict(strata), bindings)
+    return program if reasons is None else compile_reasons(program, reasons)

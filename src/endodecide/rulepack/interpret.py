@@ -73,20 +73,21 @@ def failed_conditions(
 ) -> list[Item]:
     """The conditions that fail, in ``when`` order; line conditions judged on the closest line."""
     failed = [
-        item
-        for item in when
+        index
+        for index, item in enumerate(when)
         if _source(item) != "line" and not condition_holds(item, patient, None, derived)
     ]
-    line_items = [item for item in when if _source(item) == "line"]
+    line_items = [(index, item) for index, item in enumerate(when) if _source(item) == "line"]
     if line_items:
-        best: list[Item] | None = None
+        best: list[int] | None = None
         for line in lines:
-            missed = [i for i in line_items if not condition_holds(i, patient, line, derived)]
+            missed = [
+                i for i, item in line_items if not condition_holds(item, patient, line, derived)
+            ]
             if best is None or len(missed) < len(best):
                 best = missed
-        failed += line_items if best is None else best
-    order = {id(item): index for index, item in enumerate(when)}
-    return sorted(failed, key=lambda item: order[id(item)])
+        failed += [i for i, _ in line_items] if best is None else best
+    return [when[index] for index in sorted(failed)]
 
 
 def rule_holds(
