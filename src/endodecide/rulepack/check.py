@@ -8,7 +8,7 @@ from collections import Counter
 from endodecide.errors import Problem
 from endodecide.evidence import EvidenceCatalogue
 from endodecide.facts import OPTION_AGENTS, VOCABULARY
-from endodecide.rulepack.conditions import Condition, Group
+from endodecide.rulepack.conditions import Condition, Group, parse_when
 from endodecide.rulepack.model import Rule
 from endodecide.rulepack.schema import PackManifest
 from endodecide.validation import did_you_mean
@@ -20,6 +20,21 @@ PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 def placeholders(template: str) -> list[str]:
     return PLACEHOLDER.findall(template)
+
+
+def _meaning(condition: Condition) -> tuple[str, str, tuple[object, ...]]:
+    """What a condition says (fact, operator, values), whatever the spacing of its sentence."""
+    return condition.fact.name, condition.op, condition.values
+
+
+def _parsed(sentence: str) -> Condition:
+    (condition,) = parse_when([sentence], ())
+    assert isinstance(condition, Condition)
+    return condition
+
+
+# Every option rule must require it: endocrine options are for HR-positive disease only.
+_HR_POSITIVE = _parsed("hormone_receptor is positive")
 
 
 def _conditions(rule: Rule) -> list[Condition]:
@@ -149,18 +164,18 @@ def check_rule(rule: Rule, manifest: PackManifest, evidence: EvidenceCatalogue) 
                         where,
                     )
                 )
-    if card.then.option is not None:
-        required = "hormone_receptor is positive"
-        if not any(c.text == required for c in _conditions(rule)):
-            problems.append(
-                _at(
-                    rule,
-                    f"an option rule must include the condition '{required}' "
-                    "(endocrine options are for HR-positive disease only)",
-                    "E425",
-                    "when",
-                )
+    if card.then.option is not None and not any(
+        _meaning(c) == _meaning(_HR_POSITIVE) for c in _conditions(rule)
+    ):
+        problems.append(
+            _at(
+                rule,
+                f"an option rule must include the condition '{_HR_POSITIVE.text}' "
+                "(endocrine options are for HR-positive disease only)",
+                "E425",
+                "when",
             )
+        )
     return problems
 
 
