@@ -21,7 +21,7 @@ import shlex
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -35,6 +35,11 @@ from endodecide.errors import (
     display_path,
 )
 from endodecide.textsafe import printable
+
+if TYPE_CHECKING:
+    from endodecide.profile import LoadedProfile
+    from endodecide.render.environment import Format
+    from endodecide.rulepack import RulePack
 
 __all__ = ["app", "main"]
 
@@ -96,7 +101,7 @@ def _flag(name: str, help_text: str) -> Any:
     return typer.Option(name, metavar="", help=help_text)
 
 
-def _fail(problems: list[Problem] | list[str], code: int = EXIT_INVALID) -> None:
+def _fail(problems: list[Problem] | list[str], code: int = EXIT_INVALID) -> NoReturn:
     for problem in problems:
         typer.echo(f"error: {problem}", err=True)
     raise typer.Exit(code)
@@ -110,6 +115,30 @@ def _out_path(value: str) -> Path:
             "must name a folder or file, not be empty", param_hint="'--out' / '-o'"
         )
     return Path(value)
+
+
+def _make_folder(folder: Path) -> None:
+    """Create the --out folder (and its parents); an existing file there is an error."""
+    if folder.exists() and not folder.is_dir():
+        _fail([f"{display_path(folder)}: --out must be a folder, and this is a file"])
+    folder.mkdir(parents=True, exist_ok=True)
+
+
+def _formats(output: ReportFormat) -> list[Format]:
+    """The file formats to write for --format: html, md, or both in that order."""
+    if output is ReportFormat.both:
+        return ["html", "md"]
+    return ["md"] if output is ReportFormat.md else ["html"]
+
+
+def _load_profiles(paths: list[Path]) -> list[LoadedProfile]:
+    """Every profile under ``paths``; any problem is an error, listed with all the others."""
+    from endodecide.profile import load_profiles
+
+    loaded, problems = load_profiles(paths)
+    if problems:
+        _fail(problems)
+    return loaded
 
 
 def _note_workers(requested: int | None) -> None:
@@ -176,10 +205,17 @@ def _root(
     del version
 
 
-def _pack(rules: Path | None):
+def _pack_at(rules: Path | None) -> tuple[Path, RulePack]:
+    """The rule pack folder (the one given, else $ENDODECIDE_RULES or ./rules) and the pack
+    loaded from it."""
     from endodecide.rulepack import default_rules_dir, load_pack
 
-    return load_pack(rules or default_rules_dir())
+    root = rules or default_rules_dir()
+    return root, load_pack(root)
+
+
+def _pack(rules: Path | None) -> RulePack:
+    return _pack_at(rules)[1]
 
 
 _BOOLEAN_WORDS = {"true", "false", "yes", "no", "on", "off", "1", "0"}
@@ -222,22 +258,14 @@ def run(
     _note_workers(workers)
     from endodecide.batch import evaluate_paths
     from endodecide.evaluate import pack_info
+    from endodecide.render.json import render_run_json
     from endodecide.render.text import render_run
-    from endodecide.result import ProblemOut, RunOutput
-    from endodecide.rulepack import default_rules_dir
 
-    root = rules or default_rules_dir()
-    pack = _pack(root)
+    root, pack = _pack_at(rules)
     results, problems = evaluate_paths(pack, root, paths, explain, workers)
     info = pack_info(pack)
     if output is OutputFormat.json:
-        document = RunOutput(
-            disclaimer=DISCLAIMER,
-            rule_pack=info,
-            results=results,
-            errors=[ProblemOut(**p.to_dict()) for p in problems],
-        )
-        sys.stdout.write(document.model_dump_json(indent=2) + "\n")
+        sys.stdout.write(render_run_json(info, results, problems))
     elif results:
         where = " ".join(shlex.quote(printable(str(path))) for path in paths)
         where = where if len(where) <= 50 else "PATH..."  # a long list of files: not repeated
@@ -281,17 +309,13 @@ def report(
         report_names,
         write_atomic,
     )
-    from endodecide.rulepack import default_rules_dir
 
-    root = rules or default_rules_dir()
-    pack = _pack(root)
+    root, pack = _pack_at(rules)
     results, problems = evaluate_paths(pack, root, paths, explain=True, workers=workers)
     info = pack_info(pack)
-    formats = ["html", "md"] if output is ReportFormat.both else [output.value]
+    formats = _formats(output)
     if results:
-        if folder.exists() and not folder.is_dir():
-            _fail([f"{display_path(folder)}: --out must be a folder, and this is a file"])
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_folder(folder)
         reports = [
             ReportFile(name, r)
             for name, r in zip(report_names([r.source for r in results]), results, strict=True)
@@ -367,12 +391,10 @@ def rules_lint(
     workers: Workers = None,
 ) -> None:
     """Check the pack: schema, vocabulary, ids, evidence, examples, and the whole profile space."""
-    from endodecide.rulepack import default_rules_dir
     from endodecide.workshop.lint import lint_pack
 
     _note_workers(workers)
-    root = directory or rules or default_rules_dir()
-    pack = _pack(root)
+    root, pack = _pack_at(directory or rules)
     report = lint_pack(pack, root, workers)
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
@@ -401,10 +423,8 @@ def rules_catalog(
 
     folder = _out_path(out)
     pack = _pack(rules)
-    if folder.exists() and not folder.is_dir():
-        _fail([f"{display_path(folder)}: --out must be a folder, and this is a file"])
-    folder.mkdir(parents=True, exist_ok=True)
-    formats = ["html", "md"] if output is ReportFormat.both else [output.value]
+    _make_folder(folder)
+    formats = _formats(output)
     for fmt in formats:
         write_atomic(folder / f"catalog.{fmt}", render_catalog(pack, pack_info(pack), fmt))
     _echo_with_disclaimer(
@@ -423,15 +443,12 @@ def rules_diff(
     workers: Workers = None,
 ) -> None:
     """Show what an edit does: changed rules and evidence, and the profiles whose options change."""
-    from endodecide.profile import load_profiles
     from endodecide.render.diff import render_diff
     from endodecide.workshop.diff import diff_packs
 
     _note_workers(workers)
     before, after = _pack(old), _pack(new)
-    loaded, problems = load_profiles([profiles])
-    if problems:
-        _fail(problems)
+    loaded = _load_profiles([profiles])
     sys.stdout.write(render_diff(diff_packs(old, new, before, after, loaded, workers)))
 
 
@@ -447,7 +464,6 @@ def rules_show(
     rule = pack.rules.get(rule_id.upper())
     if rule is None:
         _fail([f"no rule '{rule_id}'{did_you_mean(rule_id.upper(), list(pack.rules))}"])
-        return
     sys.stdout.write(render_card(pack, rule))
     typer.echo(f"\n{DISCLAIMER}")
 
@@ -465,15 +481,12 @@ def handout(
 ) -> None:
     """Write one printable workshop handout: the teaching cases, their results, the catalogue."""
     from endodecide.evaluate import Evaluator, pack_info
-    from endodecide.profile import load_profiles
     from endodecide.render.catalog import render_handout
     from endodecide.render.report import write_atomic
 
     file = _out_path(out)
     pack = _pack(rules)
-    loaded, problems = load_profiles(paths or [Path("profiles")])
-    if problems:
-        _fail(problems)
+    loaded = _load_profiles(paths or [Path("profiles")])
     if file.is_dir():
         _fail([f"{display_path(file)}: --out must be a file name, and this is a folder"])
     evaluator = Evaluator(pack)
@@ -511,17 +524,13 @@ def coverage(
         rules_csv,
     )
     from endodecide.render.report import write_atomic
-    from endodecide.rulepack import default_rules_dir
     from endodecide.workshop.coverage import evaluate_space
 
     folder = None if out is None else _out_path(out)
     _note_workers(workers)
-    root = rules or default_rules_dir()
-    pack = _pack(root)
+    root, pack = _pack_at(rules)
     if folder is not None:
-        if folder.exists() and not folder.is_dir():
-            _fail([f"{display_path(folder)}: --out must be a folder, and this is a file"])
-        folder.mkdir(parents=True, exist_ok=True)  # fail before the enumeration, not after
+        _make_folder(folder)  # fail before the enumeration, not after
     count = plan_workers(workers)  # what evaluate_space starts, said in the summary
     started = time.perf_counter()
     result = evaluate_space(root, count)
@@ -565,7 +574,6 @@ def evidence_show(
     if entry is None:
         known = list(pack.evidence.entries)
         _fail([f"no evidence entry '{entry_id}'{did_you_mean(entry_id.lower(), known)}"])
-        return
     sys.stdout.write(render_entry(pack, entry))
     typer.echo(f"\n{DISCLAIMER}")
 

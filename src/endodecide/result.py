@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,7 +21,7 @@ __all__ = [
     "RunOutput",
 ]
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION: Final = "1.2"
 
 
 class _Out(BaseModel):
