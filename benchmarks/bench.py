@@ -41,10 +41,12 @@ _BARE_IDS = itertools.count(1)
 
 
 def _raw_profiles(count: int) -> list[dict[str, Any]]:
-    from endodecide.generate import random_profile
+    from endodecide.rulepack import load_pack
+    from endodecide.workshop.space import derive_space
 
+    space = derive_space(load_pack(RULES))
     rng = random.Random(SEED)
-    return [random_profile(rng).model_dump(mode="json") for _ in range(count)]
+    return [space.sample(rng).model_dump(mode="json") for _ in range(count)]
 
 
 def _full_pipeline(raw: list[dict[str, Any]]) -> int:
@@ -225,14 +227,15 @@ def _rss_mb() -> float:
 def bench_memory(total: int = 30_000) -> tuple[float, float, float]:
     """RSS after 20,000 evaluations and after ``total``; peak RSS of the process."""
     from endodecide.evaluate import Evaluator
-    from endodecide.generate import random_profile
     from endodecide.rulepack import load_pack
+    from endodecide.workshop.space import derive_space
 
-    evaluator = Evaluator(load_pack(RULES))
+    pack = load_pack(RULES)
+    evaluator, space = Evaluator(pack), derive_space(pack)
     rng = random.Random(SEED + 1)
     early = 0.0
     for index in range(total):
-        evaluator.evaluate(random_profile(rng))
+        evaluator.evaluate(space.sample(rng))
         if index == 19_999:
             early = _rss_mb()
     assert evaluator.engine.live_sessions == 0

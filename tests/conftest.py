@@ -14,6 +14,7 @@ import pytest
 from endodecide.evaluate import Evaluator
 from endodecide.profile import Profile
 from endodecide.rulepack import RulePack, load_pack
+from endodecide.workshop.space import ProfileSpace, derive_space
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"
@@ -49,6 +50,12 @@ def pack() -> RulePack:
 @pytest.fixture(scope="session")
 def evaluator(pack: RulePack) -> Evaluator:
     return Evaluator(pack)
+
+
+@pytest.fixture(scope="session")
+def space(pack: RulePack) -> ProfileSpace:
+    """The profile space derived from the shipped pack, built once per session."""
+    return derive_space(pack)
 
 
 def make_profile(**overrides: Any) -> Profile:

@@ -14,6 +14,7 @@ from endodecide.disclaimer import DISCLAIMER
 from endodecide.render.text import WIDTH, wrap
 from endodecide.result import RunOutput
 from endodecide.rulepack import RulePack
+from endodecide.workshop.space import ProfileSpace
 from tests.conftest import PROFILES, ROOT, cli
 
 README = ROOT / "README.md"
@@ -171,15 +172,15 @@ def test_rules_lint_passes_on_the_shipped_pack(pack: RulePack) -> None:
     assert "0 warning(s)" in done.stdout and done.stderr == ""
 
 
-def test_a_big_batch_spread_over_processes_gives_the_same_output(tmp_path: Path) -> None:
+def test_a_big_batch_spread_over_processes_gives_the_same_output(
+    tmp_path: Path, space: ProfileSpace
+) -> None:
     """run on a folder of 300 profiles: -j 2 prints exactly what -j 1 prints, bad file included."""
     import random
 
-    from endodecide.generate import random_profile
-
     rng = random.Random(11)
     for index in range(300):
-        profile = random_profile(rng).model_dump(mode="json")
+        profile = space.sample(rng).model_dump(mode="json")
         (tmp_path / f"p{index:03d}.json").write_text(json.dumps(profile))
     (tmp_path / "zz-bad.yaml").write_text("label: x\n")
     one = cli("run", str(tmp_path), "--format", "json", "-j", "1")

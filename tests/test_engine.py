@@ -12,11 +12,11 @@ from endodecide import engine as engine_module
 from endodecide.engine import DONE_RULE, Engine
 from endodecide.errors import EvaluationError
 from endodecide.evaluate import Evaluator
-from endodecide.generate import random_profile
 from endodecide.rulepack import RulePack
 from endodecide.rulepack.compile import compile_condition
 from endodecide.rulepack.conditions import parse_when
 from endodecide.rulepack.program import ActionSpec, Program
+from endodecide.workshop.space import ProfileSpace
 from tests.conftest import make_profile
 
 
@@ -29,10 +29,10 @@ def _gate(stratum: int = 0) -> dict:
 
 
 @pytest.mark.slow
-def test_batch_equals_alone_and_leaves_no_state(pack: RulePack) -> None:
-    """2,000 generated profiles in one process give the same results as each one alone."""
+def test_batch_equals_alone_and_leaves_no_state(pack: RulePack, space: ProfileSpace) -> None:
+    """2,000 sampled profiles in one process give the same results as each one alone."""
     rng = random.Random(20141210)
-    profiles = [random_profile(rng) for _ in range(2000)]
+    profiles = [space.sample(rng) for _ in range(2000)]
     batch = Evaluator(pack)
     in_batch = [batch.evaluate(p, explain=True).model_dump_json() for p in profiles]
     assert batch.engine.live_sessions == 0
@@ -225,17 +225,17 @@ def _rss_bytes() -> int:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs Linux /proc")
-def test_memory_stops_growing_over_a_batch(pack: RulePack) -> None:
+def test_memory_stops_growing_over_a_batch(pack: RulePack, space: ProfileSpace) -> None:
     """Once its bounded result caches are full, 4,000 more evaluations leave no state behind
     and do not grow memory. (A small cache limit fills them quickly; the benchmark reports the
     default limit over 30,000 evaluations.)"""
     evaluator = Evaluator(pack, cache_limit=256)
     rng = random.Random(99)
     for _ in range(2_000):
-        evaluator.evaluate(random_profile(rng))
+        evaluator.evaluate(space.sample(rng))
     before = _rss_bytes()
     for _ in range(4_000):
-        evaluator.evaluate(random_profile(rng))
+        evaluator.evaluate(space.sample(rng))
     grown = _rss_bytes() - before
     assert evaluator.engine.live_sessions == 0
     caches = [v for k, v in vars(evaluator).items() if k.endswith(("_cache", "_lists"))]

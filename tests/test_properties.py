@@ -1,4 +1,5 @@
-"""Properties over generated valid profiles (hypothesis)."""
+"""Properties over random profiles of the space derived from the pack (hypothesis draws the
+patient class and the history class, including pairs the enumerated space does not hold)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from hypothesis import strategies as st
 from endodecide.disclaimer import DISCLAIMER
 from endodecide.evaluate import Evaluator, pack_info
 from endodecide.facts import line_facts, patient_fact
-from endodecide.generate import random_profile
 from endodecide.profile import Profile
 from endodecide.render.text import render_run
 from endodecide.rulepack.interpret import direct_fire, direct_table, rule_holds
 from endodecide.workshop.coverage import PackIndex, broken_invariants
+from endodecide.workshop.space import ProfileSpace
 
-profiles = st.builds(random_profile, st.randoms(use_true_random=False))
+rngs = st.randoms(use_true_random=False)
 SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -27,9 +28,12 @@ _NSAI = {"anastrozole", "letrozole"}
 
 
 @SETTINGS
-@given(profile=profiles)
-def test_evaluation_invariants(evaluator: Evaluator, profile: Profile) -> None:
+@given(rng=rngs)
+def test_evaluation_invariants(
+    evaluator: Evaluator, space: ProfileSpace, rng: random.Random
+) -> None:
     """Never raises; HR-negative gets no option; HER2-negative no HER2-directed option; cites."""
+    profile = space.sample(rng)
     result = evaluator.evaluate(profile)
     if not profile.hormone_receptor_positive:
         assert result.options == []
@@ -56,9 +60,12 @@ def test_evaluation_invariants(evaluator: Evaluator, profile: Profile) -> None:
 
 
 @SETTINGS
-@given(profile=profiles)
-def test_every_output_carries_the_disclaimer(evaluator: Evaluator, profile: Profile) -> None:
+@given(rng=rngs)
+def test_every_output_carries_the_disclaimer(
+    evaluator: Evaluator, space: ProfileSpace, rng: random.Random
+) -> None:
     """The terminal layout has the disclaimer at the top and at the bottom."""
+    profile = space.sample(rng)
     text = render_run(pack_info(evaluator.pack), [evaluator.evaluate(profile)])
     flat = " ".join(text.split())
     assert flat.startswith(DISCLAIMER) and flat.endswith(DISCLAIMER)
@@ -66,16 +73,19 @@ def test_every_output_carries_the_disclaimer(evaluator: Evaluator, profile: Prof
 
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
-def test_generated_profiles_are_valid_input(seed: int) -> None:
-    """The generator itself only makes profiles the loader accepts (a check on the test tool)."""
-    profile = random_profile(random.Random(seed))
+def test_generated_profiles_are_valid_input(space: ProfileSpace, seed: int) -> None:
+    """Sampling the space only makes profiles the loader accepts (a check on the test tool)."""
+    profile = space.sample(random.Random(seed))
     assert Profile.model_validate(profile.model_dump()) == profile
 
 
 @SETTINGS
-@given(profile=profiles)
-def test_direct_evaluation_agrees_with_the_engine(evaluator: Evaluator, profile: Profile) -> None:
+@given(rng=rngs)
+def test_direct_evaluation_agrees_with_the_engine(
+    evaluator: Evaluator, space: ProfileSpace, rng: random.Random
+) -> None:
     """The plain-Python reading of every rule (used for near misses) matches what fired."""
+    profile = space.sample(rng)
     pack = evaluator.pack
     evaluation = evaluator.run_engine(profile)
     fired = {firing.rule_id for firing in evaluation.firings}
@@ -86,11 +96,12 @@ def test_direct_evaluation_agrees_with_the_engine(evaluator: Evaluator, profile:
 
 
 @SETTINGS
-@given(profile=profiles)
+@given(rng=rngs)
 def test_direct_python_floor_fires_what_the_engine_fires(
-    evaluator: Evaluator, profile: Profile
+    evaluator: Evaluator, space: ProfileSpace, rng: random.Random
 ) -> None:
     """The benchmark's direct-Python evaluation decides the same rules as the engine."""
+    profile = space.sample(rng)
     pack = evaluator.pack
     table = direct_table(pack.rules.values())
     fired = direct_fire(table, patient_fact(profile), line_facts(profile))
@@ -98,10 +109,11 @@ def test_direct_python_floor_fires_what_the_engine_fires(
 
 
 @SETTINGS
-@given(profile=profiles)
+@given(rng=rngs)
 def test_generated_profiles_keep_every_clinical_invariant(
-    evaluator: Evaluator, profile: Profile
+    evaluator: Evaluator, space: ProfileSpace, rng: random.Random
 ) -> None:
     """Beyond the enumerated space: no generated profile breaks a clinical safety invariant."""
+    profile = space.sample(rng)
     result = evaluator.evaluate(profile)
     assert broken_invariants(PackIndex.of(evaluator.pack), profile, result) == []

@@ -12,8 +12,9 @@ from markdown_it import MarkdownIt
 
 from endodecide.disclaimer import DISCLAIMER
 from endodecide.errors import RulePackError
+from endodecide.profile import Profile
 from endodecide.rulepack import RulePack, load_pack
-from endodecide.workshop.coverage import point_profile, space
+from endodecide.workshop.space import ProfileSpace
 from tests.conftest import PROFILES, RULES
 from tests.test_cli import cli
 
@@ -95,14 +96,14 @@ def test_lint_reports_an_unused_evidence_entry(tmp_path: Path) -> None:
     ) in done.stderr
 
 
-def test_lint_space_checks_errors_and_warnings(tmp_path: Path) -> None:
+def test_lint_space_checks_errors_and_warnings(tmp_path: Path, space: ProfileSpace) -> None:
     """A rule that can never fire is an error; same agents together are warnings."""
     root = _copy(tmp_path)
     _edit(
         root,
         ED610,
         "  - treatment_line is first\n",
-        "  - treatment_line is first\n  - chemotherapy_lines is at least 3\n",
+        "  - treatment_line is first\n  - sex is male\n  - ovarian_function is suppressed\n",
     )
     when_line = _line_of(root, ED610, "when:")
     example_line = _line_of(root, ED610, "    - label: De novo metastatic, endocrine naive")
@@ -114,7 +115,7 @@ def test_lint_space_checks_errors_and_warnings(tmp_path: Path) -> None:
     assert f"{root / ED610}:{example_line}: examples: E440 ED610 did not fire on" in err
     assert (
         f"{root / ED610}:{when_line}: when: E450 ED610 fires on none of the "
-        f"{len(space()):,} profiles of the enumerated space"
+        f"{len(space):,} profile classes of the space derived from the pack"
     ) in err
     then_line = _line_of(
         root, Path("optimise-endocrine/ED110-fulvestrant-500-after-endocrine-therapy.yaml"), "then:"
@@ -122,7 +123,7 @@ def test_lint_space_checks_errors_and_warnings(tmp_path: Path) -> None:
     assert (
         f"warning: {root / 'optimise-endocrine/ED110-fulvestrant-500-after-endocrine-therapy.yaml'}"
         f":{then_line}: then.option.agents: W501 ED110 and ED113 propose the same agents and fire "
-        "together, e.g. hormone_receptor=positive"
+        "together, e.g. layer="
     ) in err
     assert "W502 ED110 and ED114 propose the same agents, one as evidence against" in err
     assert "W502 ED113 and ED114" in err or "W502 ED110 and ED113 and ED114" in err
@@ -131,12 +132,14 @@ def test_lint_space_checks_errors_and_warnings(tmp_path: Path) -> None:
 # -- coverage ------------------------------------------------------------------------------
 
 
-def test_the_space_is_valid_input_and_large() -> None:
-    points = space()
-    assert len(points) > 20_000
-    assert len({p.coordinates for p in points}) == len(points)
-    for point in points[::997]:
-        point_profile(point)  # validates, consistency checks included
+def test_the_space_is_valid_input_and_large(space: ProfileSpace) -> None:
+    """Every class is a valid profile, and the sweep holds every history class once."""
+    assert len(space) > 10_000 and space.histories > 5_000
+    assert space.layers["history sweep"] == space.histories
+    histories = [c.history for c in space.classes if c.layer == "history sweep"]
+    assert len(set(histories)) == len(histories)
+    for space_class in space.classes[::997]:
+        Profile.model_validate(space_class.profile.model_dump())
 
 
 def _coverage(tmp_path: Path, *args: str) -> tuple[str, list[dict[str, str]], dict[str, int]]:
@@ -152,11 +155,13 @@ def _coverage(tmp_path: Path, *args: str) -> tuple[str, list[dict[str, str]], di
     return done.stdout, rows, counts
 
 
-def test_shipped_pack_has_no_unexplained_gap(tmp_path: Path, pack: RulePack) -> None:
+def test_shipped_pack_has_no_unexplained_gap(
+    tmp_path: Path, pack: RulePack, space: ProfileSpace
+) -> None:
     out, rows, counts = _coverage(tmp_path)
     assert "gaps (in scope, no standard or investigational option): 0" in out
     in_scope = sum(r["in_scope"] == "1" for r in rows)
-    assert in_scope > 10_000
+    assert in_scope > 5_000
     assert f"in scope (HR-positive, no out-of-scope flag): {in_scope:,}" in out
     known = sum(r["known_limitation"] == "after-fulvestrant-only" for r in rows)
     assert known and f"known limitation 'after-fulvestrant-only': {known:,} profiles" in out
@@ -166,14 +171,17 @@ def test_shipped_pack_has_no_unexplained_gap(tmp_path: Path, pack: RulePack) -> 
     assert "overlaps (two rules proposing the same agents): 0" in out
     assert "rules never firing: none" in out
     assert DISCLAIMER in " ".join(out.split())
-    assert len(rows) == len(space())
+    assert len(rows) == len(space)
+    assert f"{len(space):,} profile classes" in out and "one representative stands for" in out
     assert not any(r["gap"] == "1" for r in rows)
     assert {r["known_limitation"] for r in rows} == {
         "",
         "after-fulvestrant-only",
         "after-estradiol-or-megestrol-only",
+        "suppressed-after-serm-ai-and-fulvestrant",
+        "after-ovarian-suppression-alone",
     }
-    hormone_receptor_negative = sum(p.coordinates[0] == "negative" for p in space())
+    hormone_receptor_negative = sum(r["er"] == r["pr"] == "negative" for r in rows)
     assert set(counts) == set(pack.rules) and all(counts.values())
     assert counts["ED002"] == hormone_receptor_negative
     html = (tmp_path / "coverage.html").read_text()
@@ -185,9 +193,10 @@ def test_a_deleted_rule_shows_up_as_a_gap(tmp_path: Path) -> None:
     (root / "optimise-endocrine/ED120-ovarian-suppression-with-tamoxifen.yaml").unlink()
     out, rows, _ = _coverage(tmp_path / "out", "--rules", str(root))
     gaps = [r for r in rows if r["gap"] == "1"]
-    assert gaps and {r["patient"] for r in gaps} == {"pre"}
+    assert gaps and {r["menopausal_status"] for r in gaps} == {"pre"}
+    assert {r["ovarian_suppression"] for r in gaps} == {"no"}
     assert f"gaps (in scope, no standard or investigational option): {len(gaps):,}" in out
-    assert "      e.g. hormone_receptor=positive, her2=positive, patient=pre" in out
+    assert "      e.g. layer=" in out
 
 
 # -- diff ----------------------------------------------------------------------------------
@@ -250,7 +259,7 @@ def test_diff_of_one_threshold(tmp_path: Path, evaluator) -> None:  # type: igno
         assert f"  {source}: - ED115 ({shown[source]})" in out
     section = out.split("Enumerated profiles whose options change: ")[1]
     assert int(section.split(" of ")[0].replace(",", "")) > 0
-    listed = section.split("\n\n")[0].split("\n  hormone")[1:]
+    listed = section.split("\n\n")[0].split("\n  layer=")[1:]
     assert len(listed) == 20  # the first examples, each changing by ED115 alone
     assert all(re.findall(r"ED\d{3}", entry) == ["ED115"] for entry in listed)
 

@@ -394,8 +394,8 @@ def rules_lint(
     from endodecide.workshop.lint import lint_pack
 
     _note_workers(workers)
-    root, pack = _pack_at(directory or rules)
-    report = lint_pack(pack, root, workers)
+    _, pack = _pack_at(directory or rules)
+    report = lint_pack(pack, workers)
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if report.errors:
@@ -449,7 +449,7 @@ def rules_diff(
     _note_workers(workers)
     before, after = _pack(old), _pack(new)
     loaded = _load_profiles([profiles])
-    sys.stdout.write(render_diff(diff_packs(old, new, before, after, loaded, workers)))
+    sys.stdout.write(render_diff(diff_packs(before, after, loaded, workers)))
 
 
 @rules_app.command("show")
@@ -512,8 +512,17 @@ def coverage(
     ] = None,
     rules: RulesDir = None,
     workers: Workers = None,
+    check_engine: Annotated[
+        bool,
+        typer.Option(
+            "--check-engine",
+            help="Also decide every class with the reference interpreter and count where it "
+            "and the engine disagree (exit 1 if they do).",
+        ),
+    ] = False,
 ) -> None:
-    """Evaluate the whole discretised profile space: gaps, conflicts, overlaps, rule counts."""
+    """Evaluate the profile space derived from the rule pack: gaps, conflicts, overlaps, rule
+    counts and the clinical safety invariants, one representative per class."""
     import time
 
     from endodecide.parallel import plan_workers
@@ -528,14 +537,14 @@ def coverage(
 
     folder = None if out is None else _out_path(out)
     _note_workers(workers)
-    root, pack = _pack_at(rules)
+    _, pack = _pack_at(rules)
     if folder is not None:
         _make_folder(folder)  # fail before the enumeration, not after
     count = plan_workers(workers)  # what evaluate_space starts, said in the summary
     started = time.perf_counter()
-    result = evaluate_space(root, count)
+    result = evaluate_space(pack, count, check_engine=check_engine)
     seconds = time.perf_counter() - started
-    sys.stdout.write(render_summary(pack, result, seconds, count))
+    sys.stdout.write(render_summary(pack, result, seconds, count, check_engine))
     if folder is not None:
         write_atomic(folder / "profiles.csv", profiles_csv(result))
         write_atomic(folder / "rules.csv", rules_csv(pack, result))
@@ -543,6 +552,8 @@ def coverage(
         _echo_with_disclaimer(
             f"Wrote profiles.csv, rules.csv and coverage.html to {display_path(folder)}."
         )
+    if result.disagreements:
+        raise typer.Exit(1)
 
 
 @evidence_app.command("list")

@@ -8,7 +8,7 @@ import io
 from endodecide.disclaimer import DISCLAIMER
 from endodecide.render.environment import template_environment
 from endodecide.rulepack import RulePack
-from endodecide.workshop.coverage import DIMENSIONS, CoverageResult, Outcome
+from endodecide.workshop.coverage import CoverageResult, Outcome
 
 __all__ = ["EXAMPLES_SHOWN", "profiles_csv", "render_coverage_html", "render_summary", "rules_csv"]
 
@@ -23,7 +23,7 @@ def _status(pack: RulePack, rule_id: str) -> str:
 
 
 def _describe(result: CoverageResult, outcome: Outcome) -> str:
-    point = result.points[outcome.index].as_dict
+    point = result.space.classes[outcome.index].coordinates
     return ", ".join(f"{key}={value}" for key, value in point.items())
 
 
@@ -41,16 +41,34 @@ def rule_rows(pack: RulePack, result: CoverageResult) -> list[dict[str, object]]
     ]
 
 
-def render_summary(pack: RulePack, result: CoverageResult, seconds: float, workers: int) -> str:
+def render_summary(
+    pack: RulePack,
+    result: CoverageResult,
+    seconds: float,
+    workers: int,
+    check_engine: bool = False,
+) -> str:
     m = pack.manifest
     gaps, never = result.gaps, result.never_fired(pack)
     lines = [
         DISCLAIMER,
         "",
         f"Coverage of {m.name} {m.version} (evidence as of {m.evidence_as_of}) over "
-        f"{len(result.points):,} profiles ({len(DIMENSIONS)} dimensions) in {seconds:.1f} s "
-        f"on {workers} process(es)",
+        f"{len(result.space):,} profile classes in {seconds:.1f} s on {workers} process(es)",
+        *(f"  {line}" for line in result.space.summary()),
         f"  in scope (HR-positive, no out-of-scope flag): {result.in_scope:,}",
+        *(
+            [
+                "  engine and reference interpreter (fired rules, derived facts, options): "
+                f"{len(result.disagreements):,} disagreements",
+                *(
+                    f"      e.g. {_describe(result, o)}: {o.disagreement}"
+                    for o in result.disagreements[:EXAMPLES_SHOWN]
+                ),
+            ]
+            if check_engine
+            else []
+        ),
         f"  gaps (in scope, no standard or investigational option): {len(gaps):,}",
     ]
     lines += [f"      e.g. {_describe(result, o)}" for o in gaps[:EXAMPLES_SHOWN]]
@@ -105,7 +123,7 @@ def _csv(header: list[str], rows: list[list[object]]) -> str:
 def profiles_csv(result: CoverageResult) -> str:
     header = [
         "index",
-        *DIMENSIONS,
+        *result.space.columns,
         "in_scope",
         "gap",
         "known_limitation",
@@ -118,7 +136,7 @@ def profiles_csv(result: CoverageResult) -> str:
     rows = [
         [
             o.index,
-            *result.points[o.index].coordinates,
+            *result.space.classes[o.index].coordinates.values(),
             int(o.in_scope),
             int(o.gap and not o.known_limitation),
             o.known_limitation,
@@ -151,7 +169,7 @@ def render_coverage_html(
             limitations=pack.limitations,
             invariants=pack.invariants.invariants,
             result=result,
-            dimensions=DIMENSIONS,
+            space=result.space,
             never=result.never_fired(pack),
             rows=rule_rows(pack, result),
             seconds=seconds,

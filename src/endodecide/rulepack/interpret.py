@@ -34,13 +34,13 @@ def _compare(op: str, actual: Any, values: tuple[Any, ...]) -> bool:
     if op in {"does not include", "includes none of"}:
         return all(v not in actual for v in values)
     if op == "is at least":
-        return actual >= values[0]
+        return bool(actual >= values[0])
     if op == "is at most":
-        return actual <= values[0]
+        return bool(actual <= values[0])
     if op == "is less than":
-        return actual < values[0]
+        return bool(actual < values[0])
     if op == "is more than":
-        return actual > values[0]
+        return bool(actual > values[0])
     if op in {"is", "is one of"}:
         return actual in values
     return actual not in values  # is not, is not one of

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from pathlib import Path
 from typing import Any
 
 from endodecide.evaluate import Evaluator
 from endodecide.profile import LoadedProfile
 from endodecide.rulepack import RulePack
 from endodecide.workshop.coverage import CoverageResult, evaluate_space, shown_options
+from endodecide.workshop.space import derive_space
 
 __all__ = ["FieldChange", "ItemChange", "OptionChange", "PackDiff", "diff_packs", "field_changes"]
 
@@ -183,7 +183,7 @@ def _space_changes(before: CoverageResult, after: CoverageResult) -> list[Option
     found = []
     for a, b in zip(before.outcomes, after.outcomes, strict=True):
         change = _change(
-            ", ".join(f"{k}={v}" for k, v in before.points[a.index].as_dict.items()),
+            ", ".join(f"{k}={v}" for k, v in before.space.classes[a.index].coordinates.items()),
             set(a.answers),
             set(b.answers),
         )
@@ -193,8 +193,6 @@ def _space_changes(before: CoverageResult, after: CoverageResult) -> list[Option
 
 
 def diff_packs(
-    old_root: Path,
-    new_root: Path,
     old: RulePack,
     new: RulePack,
     teaching: list[LoadedProfile],
@@ -212,7 +210,11 @@ def diff_packs(
         )
         if change:
             teaching_changes.append(change)
-    before, after = evaluate_space(old_root, workers), evaluate_space(new_root, workers)
+    # One space for both sides, told apart by the conditions of either pack: a threshold moved
+    # from 24 to 18 months is probed at 17-19 and at 23-25.
+    space = derive_space(new, old)
+    before = evaluate_space(old, workers, space)
+    after = evaluate_space(new, workers, space)
     return PackDiff(
         old=old,
         new=new,
@@ -224,5 +226,5 @@ def diff_packs(
         teaching=teaching_changes,
         teaching_total=len(teaching),
         space=_space_changes(before, after),
-        space_total=len(before.points),
+        space_total=len(space),
     )

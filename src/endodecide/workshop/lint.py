@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 from ruamel.yaml import YAML
 
@@ -19,7 +18,7 @@ from endodecide.errors import Problem
 from endodecide.evaluate import Evaluator
 from endodecide.profile import Profile
 from endodecide.rulepack import RulePack
-from endodecide.workshop.coverage import CoverageResult, evaluate_space, point_profile
+from endodecide.workshop.coverage import CoverageResult, evaluate_space
 
 __all__ = ["LintReport", "lint_pack"]
 
@@ -85,7 +84,7 @@ def _invariant_problems(pack: RulePack, coverage: CoverageResult) -> list[Proble
             blamed_here.setdefault(violation.invariant, set()).update(violation.rules)
         for invariant_id, blamed in blamed_here.items():
             rules.setdefault(invariant_id, set()).update(blamed)
-            profile = point_profile(coverage.points[outcome.index])
+            profile = coverage.space.classes[outcome.index].profile
             key = (*_size(profile), outcome.index)
             if invariant_id not in simplest or key < simplest[invariant_id][0]:
                 simplest[invariant_id] = (key, profile, tuple(sorted(blamed)))
@@ -94,9 +93,9 @@ def _invariant_problems(pack: RulePack, coverage: CoverageResult) -> list[Proble
     for invariant in pack.invariants.invariants:
         if invariant.id not in count:
             continue
-        _, profile, blamed = simplest[invariant.id]
+        _, profile, blamed_rules = simplest[invariant.id]
         by = ", ".join(sorted(rules[invariant.id])) or "no rule (no option is offered)"
-        shown = ", ".join(blamed) or "no rule"
+        shown = ", ".join(blamed_rules) or "no rule"
         label = f"Counter-example to {invariant.id} ({shown})"
         problems.append(
             Problem(
@@ -104,7 +103,7 @@ def _invariant_problems(pack: RulePack, coverage: CoverageResult) -> list[Proble
                 invariant.line,
                 "invariants",
                 f"{invariant.id} '{invariant.spec.title}' broken by {by} on "
-                f"{count[invariant.id]:,} of {len(coverage.points):,} profiles; the simplest "
+                f"{count[invariant.id]:,} of {len(coverage.space):,} profiles; the simplest "
                 "counter-example follows",
                 "E460",
                 detail=(
@@ -117,9 +116,9 @@ def _invariant_problems(pack: RulePack, coverage: CoverageResult) -> list[Proble
     return problems
 
 
-def lint_pack(pack: RulePack, root: Path, workers: int | None = None) -> LintReport:
+def lint_pack(pack: RulePack, workers: int | None = None) -> LintReport:
     errors = _example_problems(pack)
-    coverage = evaluate_space(root, workers)
+    coverage = evaluate_space(pack, workers)
     for rule_id in coverage.never_fired(pack):
         rule = pack.rules[rule_id]
         errors.append(
@@ -127,8 +126,8 @@ def lint_pack(pack: RulePack, root: Path, workers: int | None = None) -> LintRep
                 rule.source,
                 rule.field_lines.get("when", rule.line),
                 "when",
-                f"{rule_id} fires on none of the {len(coverage.points):,} profiles of the "
-                "enumerated space: its conditions can never hold together",
+                f"{rule_id} fires on none of the {len(coverage.space):,} profile classes "
+                "of the space derived from the pack: its conditions can never hold together",
                 "E450",
             )
         )
@@ -140,7 +139,7 @@ def lint_pack(pack: RulePack, root: Path, workers: int | None = None) -> LintRep
     ):
         for group, index in _pairs(pack, coverage, attribute).items():
             rule = pack.rules[group[0]]
-            point = coverage.points[index].as_dict
+            point = coverage.space.classes[index].coordinates
             example = ", ".join(f"{k}={v}" for k, v in point.items())
             warnings.append(
                 Problem(
@@ -151,4 +150,4 @@ def lint_pack(pack: RulePack, root: Path, workers: int | None = None) -> LintRep
                     code,
                 )
             )
-    return LintReport(errors, warnings, len(coverage.points))
+    return LintReport(errors, warnings, len(coverage.space))
