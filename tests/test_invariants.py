@@ -118,6 +118,7 @@ def seeded_lint(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 @pytest.mark.parametrize(
     ("invariant", "rule", "rel", "old", "new"), SEEDS, ids=[s[0] for s in SEEDS]
 )
+@pytest.mark.slow
 def test_lint_catches_a_seeded_violation_with_a_counter_example_that_runs(
     tmp_path: Path,
     seeded_lint: tuple[Path, str],

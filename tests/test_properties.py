@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +28,7 @@ _HER2_DIRECTED = re.compile(r"trastuzumab|lapatinib", re.IGNORECASE)
 _NSAI = {"anastrozole", "letrozole"}
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(rng=rngs)
 def test_evaluation_invariants(
@@ -59,6 +61,7 @@ def test_evaluation_invariants(
     assert evaluator.engine.live_sessions == 0
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(rng=rngs)
 def test_every_output_carries_the_disclaimer(
@@ -71,6 +74,7 @@ def test_every_output_carries_the_disclaimer(
     assert flat.startswith(DISCLAIMER) and flat.endswith(DISCLAIMER)
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_generated_profiles_are_valid_input(space: ProfileSpace, seed: int) -> None:
@@ -79,6 +83,7 @@ def test_generated_profiles_are_valid_input(space: ProfileSpace, seed: int) -> N
     assert Profile.model_validate(profile.model_dump()) == profile
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(rng=rngs)
 def test_direct_evaluation_agrees_with_the_engine(
@@ -95,6 +100,7 @@ def test_direct_evaluation_agrees_with_the_engine(
     assert direct == fired
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(rng=rngs)
 def test_direct_python_floor_fires_what_the_engine_fires(
@@ -108,6 +114,7 @@ def test_direct_python_floor_fires_what_the_engine_fires(
     assert fired == evaluator.fired_rules(profile)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(rng=rngs)
 def test_generated_profiles_keep_every_clinical_invariant(

@@ -73,6 +73,7 @@ def test_moving_a_threshold_moves_the_probes_the_diff_and_the_coverage(
     assert before.rule_counts["ED004"] < after.rule_counts["ED004"]
 
 
+@pytest.mark.slow
 def test_a_new_agent_in_a_rule_is_enumerated(rules_copy: Path, space: ProfileSpace) -> None:
     """Naming toremifene on its own in a condition splits it from tamoxifen: both are tried."""
     assert "toremifene" not in space.axis("line.agents").values
@@ -86,6 +87,7 @@ def test_a_new_agent_in_a_rule_is_enumerated(rules_copy: Path, space: ProfileSpa
     assert "toremifene" in agents and "tamoxifen" in agents
 
 
+@pytest.mark.slow
 def test_a_new_vocabulary_value_in_a_rule_is_enumerated(
     rules_copy: Path, space: ProfileSpace
 ) -> None:

@@ -72,6 +72,7 @@ def _line_of(root: Path, rel: Path, text: str) -> int:
     ],
     ids=["unknown-field", "unknown-value", "duplicate-id", "unresolved-evidence"],
 )
+@pytest.mark.slow
 def test_lint_reports_seeded_pack_problems_with_file_and_line(
     tmp_path: Path, rel: Path, old: str, new: str, field: str, expected: str
 ) -> None:
@@ -83,6 +84,7 @@ def test_lint_reports_seeded_pack_problems_with_file_and_line(
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_lint_reports_an_unused_evidence_entry(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     ed430 = Path("growth-factor/ED430-ganitumab-igf1r.yaml")
@@ -96,6 +98,7 @@ def test_lint_reports_an_unused_evidence_entry(tmp_path: Path) -> None:
     ) in done.stderr
 
 
+@pytest.mark.slow
 def test_lint_space_checks_errors_and_warnings(tmp_path: Path, space: ProfileSpace) -> None:
     """A rule that can never fire is an error; same agents together are warnings."""
     root = _copy(tmp_path)
@@ -132,6 +135,7 @@ def test_lint_space_checks_errors_and_warnings(tmp_path: Path, space: ProfileSpa
 # -- coverage ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_space_is_valid_input_and_large(space: ProfileSpace) -> None:
     """Every class is a valid profile, and the sweep holds every history class once."""
     assert len(space) > 10_000 and space.histories > 5_000
@@ -155,6 +159,7 @@ def _coverage(tmp_path: Path, *args: str) -> tuple[str, list[dict[str, str]], di
     return done.stdout, rows, counts
 
 
+@pytest.mark.slow
 def test_shipped_pack_has_no_unexplained_gap(
     tmp_path: Path, pack: RulePack, space: ProfileSpace
 ) -> None:
@@ -188,6 +193,7 @@ def test_shipped_pack_has_no_unexplained_gap(
     assert "Rules never firing" in html and "<script" not in html
 
 
+@pytest.mark.slow
 def test_a_deleted_rule_shows_up_as_a_gap(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     (root / "optimise-endocrine/ED120-ovarian-suppression-with-tamoxifen.yaml").unlink()
@@ -202,6 +208,7 @@ def test_a_deleted_rule_shows_up_as_a_gap(tmp_path: Path) -> None:
 # -- diff ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_diff_of_one_threshold(tmp_path: Path, evaluator) -> None:  # type: ignore[no-untyped-def]
     from endodecide.evaluate import Evaluator
     from endodecide.profile import load_profiles
@@ -267,6 +274,7 @@ def test_diff_of_one_threshold(tmp_path: Path, evaluator) -> None:  # type: igno
 # -- catalogue, review records and handout ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_review_states(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     pack = load_pack(root)
@@ -292,6 +300,7 @@ def test_review_states(tmp_path: Path) -> None:
     assert f"{total} rules: 1 reviewed, 1 changed since review, {total - 2} draft" in html
 
 
+@pytest.mark.slow
 def test_reviewed_without_hash_is_a_load_error(tmp_path: Path) -> None:
     root = _copy(tmp_path)
     _edit(root, ED113, DRAFT, "review:\n  status: reviewed\nexamples:")
@@ -302,6 +311,7 @@ def test_reviewed_without_hash_is_a_load_error(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_catalog_lists_every_rule_with_evidence_examples_and_review(
     tmp_path: Path, pack: RulePack
 ) -> None:
@@ -323,6 +333,7 @@ def test_catalog_lists_every_rule_with_evidence_examples_and_review(
         assert f"### {invariant.id} - {invariant.spec.title}" in md
 
 
+@pytest.mark.slow
 def test_handout_has_every_case_and_the_catalogue(tmp_path: Path, pack: RulePack) -> None:
     out = tmp_path / "handout.html"
     done = cli("handout", "--out", str(out))
