@@ -402,7 +402,7 @@ def rules_lint(
         _fail(report.errors)
     _echo_with_disclaimer(
         f"{len(pack.rules)} rules checked: schema, evidence, examples and "
-        f"{report.profiles:,} enumerated profiles; {len(report.warnings)} warning(s)."
+        f"{report.profiles:,} profile classes; {len(report.warnings)} warning(s)."
     )
 
 
