@@ -410,13 +410,18 @@ class _History:
 
 
 def _counts(history: Sequence[TherapyLine]) -> dict[str, Any]:
-    adjuvant = sum(line.setting == "adjuvant" for line in history)
+    return _counted(
+        sum(line.setting == "adjuvant" for line in history),
+        sum(line.setting == "metastatic" and line.ended != "toxicity" for line in history),
+    )
+
+
+def _counted(adjuvant: int, metastatic: int) -> dict[str, Any]:
+    """The patient facts counted from a history (toxicity stops do not count)."""
     return {
         "disease_setting": "recurrence" if adjuvant else "de_novo",
         "adjuvant_endocrine_lines": adjuvant,
-        "metastatic_endocrine_lines": sum(
-            line.setting == "metastatic" and line.ended != "toxicity" for line in history
-        ),
+        "metastatic_endocrine_lines": metastatic,
     }
 
 
@@ -486,18 +491,7 @@ def _distinct_entries(
         key = (
             entry.ended,
             tuple(
-                signer.line_view(
-                    {
-                        "setting": "metastatic",
-                        "agents": entry.agents,
-                        "months": entry.months,
-                        "ended": entry.ended,
-                        "fulvestrant_dose_mg": entry.fulvestrant_dose_mg,
-                        "metastatic_line_number": number,
-                        "months_in_metastatic_line": before + entry.months,
-                    }
-                )
-                for number, before in places
+                signer.entry_view(entry, number, before + entry.months) for number, before in places
             ),
             tuple(
                 signer.piece("line.months_in_metastatic_line", entry.months + m)
@@ -571,15 +565,30 @@ def _histories(kind: _LineKind, signer: _Signer) -> list[tuple[TherapyLine, ...]
                 if new_key not in grown:
                     grown[new_key], grown_states[new_key] = (*history, entry), after
         frontier, states = grown, grown_states
-    return list(seen.values())
+    found = list(seen.values())
+    known = {_history_words(h) for h in found}
+    found += [h for h in _pattern_firsts(kind, signer) if _history_words(h) not in known]
+    return found
+
+
+def _pattern_firsts(kind: _LineKind, signer: _Signer) -> list[tuple[TherapyLine, ...]]:
+    """For every block of line conditions, the first one-line history meeting it, boundary
+    probes first. Classes see a derive rule's line only through what it concludes, so two rules
+    concluding the same (relapse at month 18 on therapy, or within 12 months of completing it)
+    could otherwise share one representative and leave a threshold of one of them unprobed."""
+    candidates = [(line,) for line in (*_adjuvant_lasts(kind), *_metastatic_entries(kind))]
+    facts = [line_facts(_History(h))[0] for h in candidates]  # type: ignore[arg-type]
+    firsts: dict[str, tuple[TherapyLine, ...]] = {}  # keyed by the history in words
+    for items in signer.patterns:
+        for history, fact in zip(candidates, facts, strict=True):
+            if all(condition_holds(item, {}, fact, frozenset()) for item in items):
+                firsts.setdefault(_history_words(history), history)
+                break
+    return list(firsts.values())
 
 
 def _view(state: _State, signer: _Signer) -> tuple[Any, ...]:
-    counts = {
-        "adjuvant_endocrine_lines": state.counts[0],
-        "metastatic_endocrine_lines": state.counts[1],
-        "disease_setting": "recurrence" if state.counts[0] else "de_novo",
-    }
+    counts = _counted(*state.counts)
     return (
         state.lines,
         tuple(signer.piece(spec.name, counts[spec.name]) for spec, _ in signer.count_atoms),
