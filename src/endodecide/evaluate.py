@@ -19,7 +19,6 @@ from endodecide.result import (
     Reason,
 )
 from endodecide.rulepack import RulePack
-from endodecide.rulepack.compile import compile_reasons
 from endodecide.rulepack.conditions import plain_words
 from endodecide.rulepack.schema import OptionAdjustment
 from endodecide.summary import summarise
@@ -53,12 +52,7 @@ class Evaluator:
             for rule_id, rule in pack.rules.items()
             if rule.card.then.derive is not None
         }
-        # The pack's program with each derive rule's reason compiled in by the compiler
-        # (load_pack does not hand the reasons to compile_program yet; once it does, this is
-        # pack.program as it stands).
-        program = compile_reasons(
-            pack.program, {rule_id: derive.reason for rule_id, derive in derives.items()}
-        )
+        program = pack.program  # reasons compiled in by the compiler at load
         self.engine = Engine(program)
         evidence_year = int(pack.manifest.evidence_as_of[:4])
         self._citations = {

@@ -198,7 +198,8 @@ def _load(root: Path) -> RulePack:
         for r in rules
         if r.card.then.derive
     }
-    program = compile_program(manifest.name, when, values, strata)
+    reasons = {r.id: r.card.then.derive.reason for r in rules if r.card.then.derive}
+    program = compile_program(manifest.name, when, values, strata, reasons)
     by_id = {r.id: _with_stratum(r, strata[r.id]) for r in sorted(rules, key=lambda r: r.id)}
     all_files = [root / MANIFEST, root / CATALOGUE, *_invariants_file(root), *files]
     return RulePack(
