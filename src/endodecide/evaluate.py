@@ -54,14 +54,13 @@ class Evaluator:
         }
         program = pack.program  # reasons compiled in by the compiler at load
         self.engine = Engine(program)
-        evidence_year = int(pack.manifest.evidence_as_of[:4])
         self._citations = {
             entry_id: Citation(
                 id=e.id,
                 short_name=e.short_name,
                 citation=e.citation,
                 year=e.year,
-                after_evidence_date=e.year > evidence_year,
+                after_evidence_date=pack.after_evidence_date(e),
                 pmid=e.pmid,
                 doi=e.doi,
                 url=e.url,

@@ -28,15 +28,11 @@ def cited_by(pack: RulePack, entry_id: str) -> list[tuple[str, str]]:
     return found
 
 
-def _after(pack: RulePack, entry: EvidenceEntry) -> bool:
-    return entry.year > int(pack.manifest.evidence_as_of[:4])
-
-
 def render_evidence_list(pack: RulePack) -> str:
     rows = []
     for entry in pack.evidence.entries.values():
         identifier = f"PMID {entry.pmid}" if entry.pmid else f"doi:{entry.doi}"
-        year = f"{entry.year}{'*' if _after(pack, entry) else ''}"
+        year = f"{entry.year}{'*' if pack.after_evidence_date(entry) else ''}"
         rows.append([entry.id, year, entry.kind, identifier, entry.short_name])
     lines = table(["ID", "YEAR", "KIND", "IDENTIFIER", "SHORT NAME"], rows, width=None)
     lines.append(f"\n* published after the pack's evidence date ({pack.manifest.evidence_as_of}).")
@@ -44,7 +40,7 @@ def render_evidence_list(pack: RulePack) -> str:
 
 
 def render_entry(pack: RulePack, entry: EvidenceEntry) -> str:
-    later = " - published after the pack's evidence date" if _after(pack, entry) else ""
+    later = " - published after the pack's evidence date" if pack.after_evidence_date(entry) else ""
     lines = [
         f"{entry.id} - {entry.short_name}",
         f"  {entry.kind.replace('_', ' ')}, {entry.year}{later}",

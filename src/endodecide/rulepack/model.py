@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from endodecide.evidence import EvidenceCatalogue
+from endodecide.evidence import EvidenceCatalogue, EvidenceEntry
 from endodecide.profile import Profile
 from endodecide.rulepack.conditions import Condition, Group
 from endodecide.rulepack.invariants import InvariantSet
@@ -75,6 +75,11 @@ class RulePack:
     fingerprint: str
     limitations: list[Limitation] = field(default_factory=list)
     invariants: InvariantSet = field(default_factory=InvariantSet)
+
+    def after_evidence_date(self, entry: EvidenceEntry) -> bool:
+        """Whether ``entry`` was published after the pack's evidence date (by year: the one
+        place this is decided, for the results and for ``evidence list``)."""
+        return entry.year > int(self.manifest.evidence_as_of[:4])
 
     def strategy(self, strategy_id: str) -> Strategy:
         return next(s for s in self.manifest.strategies if s.id == strategy_id)
