@@ -8,6 +8,7 @@ the same as a one-process run. A progress bar counts the files when stderr is a 
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +40,12 @@ def _evaluate_files(
     return found
 
 
-def _init_worker(root: str, cwd: str) -> None:
+def _init_worker(root: str, cwd: str, as_of: str) -> None:
     from endodecide.evaluate import Evaluator
 
     os.chdir(cwd)  # file names in results and messages are relative to the caller's folder
-    _WORKER["evaluator"] = Evaluator(load_pack(Path(root)))
+    day = date.fromisoformat(as_of) if as_of else None
+    _WORKER["evaluator"] = Evaluator(load_pack(Path(root), day))
 
 
 def _work(job: tuple[list[Path], bool]) -> list[ProfileResult | list[Problem]]:
@@ -74,7 +76,7 @@ def evaluate_paths(
                 jobs,
                 workers,
                 _init_worker,
-                (str(root.resolve()), str(Path.cwd())),
+                (str(root.resolve()), str(Path.cwd()), pack.as_of),
                 done=lambda part: advance(len(part)),
             )
         outcomes = [item for part in parts for item in part]

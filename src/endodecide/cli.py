@@ -1,5 +1,5 @@
 """The command line (the only module importing typer): run, report, validate, schema, rules,
-evidence, coverage, handout.
+evidence, coverage, handout, timeline, directions.
 
 Everything the user can meet ends at one edge, ``main()``: bad input is one line per problem and
 exit 1, wrong usage exit 2, a bug one line and exit 3 (``ENDODECIDE_DEBUG=1`` shows the
@@ -19,6 +19,7 @@ import json
 import os
 import shlex
 import sys
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -90,6 +91,15 @@ Workers = Annotated[
 RulesDir = Annotated[
     Path | None,
     typer.Option("--rules", help="Rule pack folder (default: $ENDODECIDE_RULES or ./rules)."),
+]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        help="Answer as the evidence stood on DATE (YYYY-MM-DD), 'latest' (the newest date in "
+        "the pack) or 'review' (the review's evidence date: the default).",
+    ),
 ]
 # --out is read as text, not as a Path: Path("") is ".", so an empty --out would silently mean
 # the current folder. _out_path() turns it into a Path and rejects an empty one (exit 2).
@@ -205,17 +215,45 @@ def _root(
     del version
 
 
-def _pack_at(rules: Path | None) -> tuple[Path, RulePack]:
+def _pack_at(rules: Path | None, as_of: str | None = None) -> tuple[Path, RulePack]:
     """The rule pack folder (the one given, else $ENDODECIDE_RULES or ./rules) and the pack
-    loaded from it."""
+    loaded from it, as the evidence stood on ``as_of`` (see ``--as-of``)."""
     from endodecide.rulepack import default_rules_dir, load_pack
 
     root = rules or default_rules_dir()
-    return root, load_pack(root)
+    return root, _dated(load_pack(root), as_of)
 
 
-def _pack(rules: Path | None) -> RulePack:
-    return _pack_at(rules)[1]
+def _pack(rules: Path | None, as_of: str | None = None) -> RulePack:
+    return _pack_at(rules, as_of)[1]
+
+
+def _dated(pack: RulePack, as_of: str | None, option: str = "--as-of") -> RulePack:
+    from endodecide.rulepack import pack_at
+
+    return pack if as_of is None else pack_at(pack, _day(pack, as_of, option))
+
+
+def _day(pack: RulePack, text: str, option: str = "--as-of") -> date:
+    """A date the pack can answer for: YYYY-MM-DD from its evidence date on, latest, review."""
+    from endodecide.dates import parse_day
+
+    word = text.strip().lower()
+    if word == "latest":
+        return pack.latest_date
+    if word == "review":
+        return pack.evidence_date
+    try:
+        day = parse_day(text.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc}, 'latest' or 'review'", param_hint=f"'{option}'") from None
+    if day < pack.evidence_date:
+        raise typer.BadParameter(
+            f"{day} is before the pack's evidence date ({pack.evidence_date}): the pack states "
+            "the evidence from that date on; use a later date, 'review' or 'latest'",
+            param_hint=f"'{option}'",
+        )
+    return day
 
 
 _BOOLEAN_WORDS = {"true", "false", "yes", "no", "on", "off", "1", "0"}
@@ -244,6 +282,7 @@ def run(
     ] = False,
     rules: RulesDir = None,
     workers: Workers = None,
+    as_of: AsOf = None,
 ) -> None:
     """Evaluate hypothetical profiles: derived facts, flags and options with citations."""
     for path in paths:  # "--explain false": the flag takes no value, so "false" became a path
@@ -261,7 +300,7 @@ def run(
     from endodecide.render.json import render_run_json
     from endodecide.render.text import render_run
 
-    root, pack = _pack_at(rules)
+    root, pack = _pack_at(rules, as_of)
     results, problems = evaluate_paths(pack, root, paths, explain, workers)
     info = pack_info(pack)
     if output is OutputFormat.json:
@@ -275,7 +314,8 @@ def run(
                 results,
                 explain,
                 full=not summary,
-                report_command=f"endodecide report {where} --out reports/",
+                report_command=f"endodecide report {where} --out reports/"
+                + (f" --as-of {shlex.quote(as_of)}" if as_of else ""),
             )
         )
     if problems:
@@ -296,6 +336,16 @@ def report(
     ] = ReportFormat.html,
     rules: RulesDir = None,
     workers: Workers = None,
+    as_of: AsOf = None,
+    compare_to: Annotated[
+        str | None,
+        typer.Option(
+            "--compare-to",
+            metavar="DATE",
+            help="Add 'then and now' to every report: the options on DATE (YYYY-MM-DD, 'review' "
+            "or 'latest') beside those of --as-of, each difference with the trial behind it.",
+        ),
+    ] = None,
 ) -> None:
     """Write one explanatory report per profile, plus an index page, as HTML and/or Markdown."""
     folder = _out_path(out)
@@ -303,6 +353,7 @@ def report(
     from endodecide.batch import evaluate_paths
     from endodecide.evaluate import pack_info
     from endodecide.render.report import (
+        Comparison,
         ReportFile,
         render_index,
         render_report,
@@ -310,10 +361,29 @@ def report(
         write_atomic,
     )
 
-    root, pack = _pack_at(rules)
+    root, pack = _pack_at(rules, as_of)
+    earlier = None if compare_to is None else _dated(pack, compare_to, "--compare-to")
     results, problems = evaluate_paths(pack, root, paths, explain=True, workers=workers)
     info = pack_info(pack)
     formats = _formats(output)
+    review = str(pack.evidence_date)
+    comparisons: dict[str, Comparison | None] = {r.source: None for r in results}
+    if earlier is not None:
+        from endodecide.evaluate import Evaluator
+        from endodecide.profile import load_profiles
+        from endodecide.render.timeline import then_and_now
+
+        before, after = sorted([earlier, pack], key=lambda p: p.date)
+        evaluator = Evaluator(earlier)
+        for item in load_profiles(paths)[0]:  # problems were reported by evaluate_paths
+            then = evaluator.evaluate(item.profile, item.source)
+            now = next(r for r in results if r.source == item.source)
+            pair = (then, now) if earlier is before else (now, then)
+            comparisons[item.source] = Comparison(
+                str(before.date),
+                str(after.date),
+                then_and_now(pack, *pair, before.date, after.date),
+            )
     if results:
         _make_folder(folder)
         reports = [
@@ -321,7 +391,12 @@ def report(
             for name, r in zip(report_names([r.source for r in results]), results, strict=True)
         ]
         for fmt in formats:
-            pages = {f"{rep.name}.{fmt}": render_report(info, rep.result, fmt) for rep in reports}
+            pages = {
+                f"{rep.name}.{fmt}": render_report(
+                    info, rep.result, fmt, comparisons[rep.result.source], review
+                )
+                for rep in reports
+            }
             pages[f"index.{fmt}"] = render_index(info, reports, fmt)
             for name, text in pages.items():
                 write_atomic(folder / name, text)
@@ -415,6 +490,7 @@ def rules_catalog(
         ReportFormat, typer.Option("--format", "-f", help="html, md or both.")
     ] = ReportFormat.both,
     rules: RulesDir = None,
+    as_of: AsOf = None,
 ) -> None:
     """Write the rule catalogue: one entry per rule with evidence, examples and review record."""
     from endodecide.evaluate import pack_info
@@ -422,7 +498,7 @@ def rules_catalog(
     from endodecide.render.report import write_atomic
 
     folder = _out_path(out)
-    pack = _pack(rules)
+    pack = _pack(rules, as_of)
     _make_folder(folder)
     formats = _formats(output)
     for fmt in formats:
@@ -435,19 +511,47 @@ def rules_catalog(
 
 @rules_app.command("diff")
 def rules_diff(
-    old: Annotated[Path, typer.Argument(help="The rule pack folder before the edit.")],
-    new: Annotated[Path, typer.Argument(help="The rule pack folder after the edit.")],
+    old: Annotated[
+        Path | None,
+        typer.Argument(help="The rule pack folder before the edit (default: the rule pack)."),
+    ] = None,
+    new: Annotated[
+        Path | None,
+        typer.Argument(help="The rule pack folder after the edit (default: the same as OLD)."),
+    ] = None,
     profiles: Annotated[
         Path, typer.Option("--profiles", help="Teaching profiles to compare on.")
     ] = Path("profiles"),
     workers: Workers = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="DATE",
+            help="The date of the first side: YYYY-MM-DD, 'review' (default) or 'latest'.",
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="DATE",
+            help="The date of the second side (default: the same as --as-of). "
+            "'rules diff --as-of review --to latest' shows what the evidence since the review "
+            "changed, and why.",
+        ),
+    ] = None,
 ) -> None:
-    """Show what an edit does: changed rules and evidence, and the profiles whose options change."""
+    """Show what an edit, or the passing of time, does: changed rules and evidence, the profiles
+    whose options change, and the dated evidence behind each change."""
     from endodecide.render.diff import render_diff
     from endodecide.workshop.diff import diff_packs
 
     _note_workers(workers)
-    before, after = _pack(old), _pack(new)
+    if old is None and new is not None:
+        raise typer.BadParameter("give OLD as well as NEW", param_hint="OLD")
+    before = _pack(old, as_of)
+    after = _pack(new or old, to if to is not None else as_of)
     loaded = _load_profiles([profiles])
     sys.stdout.write(render_diff(diff_packs(before, after, loaded, workers)))
 
@@ -478,6 +582,7 @@ def handout(
         typer.Argument(help="Teaching profiles (default: ./profiles)."),
     ] = None,
     rules: RulesDir = None,
+    as_of: AsOf = None,
 ) -> None:
     """Write one printable workshop handout: the teaching cases, their results, the catalogue."""
     from endodecide.evaluate import Evaluator, pack_info
@@ -485,7 +590,7 @@ def handout(
     from endodecide.render.report import write_atomic
 
     file = _out_path(out)
-    pack = _pack(rules)
+    pack = _pack(rules, as_of)
     loaded = _load_profiles(paths or [Path("profiles")])
     if file.is_dir():
         _fail([f"{display_path(file)}: --out must be a file name, and this is a folder"])
@@ -496,6 +601,96 @@ def handout(
     _echo_with_disclaimer(
         f"Wrote the handout ({len(results)} cases, {len(pack.rules)} rules) to "
         f"{display_path(file)}."
+    )
+
+
+@app.command()
+def timeline(
+    target: Annotated[
+        str | None,
+        typer.Argument(help="A rule id (ED310) or a strategy (cell-cycle); default: every rule."),
+    ] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out", "-o", metavar="DIR", help="Write timeline.html and/or timeline.md here."
+        ),
+    ] = None,
+    output: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="With --out: html, md or both.")
+    ] = ReportFormat.both,
+    rules: RulesDir = None,
+) -> None:
+    """The dated history of a rule or strategy: when it came into force or changed status after
+    the review, and the trials that decided each change."""
+    from endodecide.evaluate import pack_info
+    from endodecide.render.report import write_atomic
+    from endodecide.render.timeline import render_timeline
+    from endodecide.validation import did_you_mean
+
+    pack = _pack(rules)
+    strategies = [s.id for s in pack.manifest.strategies]
+    title = "Evidence timeline of the rule pack"
+    if target is not None:
+        if target.upper() in pack.every_rule:
+            card = pack.every_rule[target.upper()].card
+            title = f"Evidence timeline of {card.id}: {card.title}"
+        elif target in strategies:
+            title = f"Evidence timeline of the strategy: {pack.strategy(target).title}"
+        else:
+            known = [*pack.every_rule, *strategies]
+            _fail(
+                [
+                    f"no rule or strategy '{target}'{did_you_mean(target, known)}; give a rule id "
+                    f"(ED310) or one of the strategies: {', '.join(strategies)}"
+                ]
+            )
+    info = pack_info(pack)
+    if out is None:
+        sys.stdout.write(render_timeline(pack, info, target, title, "md"))
+        return
+    folder = _out_path(out)
+    _make_folder(folder)
+    formats = _formats(output)
+    for fmt in formats:
+        write_atomic(folder / f"timeline.{fmt}", render_timeline(pack, info, target, title, fmt))
+    _echo_with_disclaimer(
+        f"Wrote the timeline as {' and '.join(formats)} to {display_path(folder)}."
+    )
+
+
+@app.command()
+def directions(
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out", "-o", metavar="DIR", help="Write directions.html and/or directions.md here."
+        ),
+    ] = None,
+    output: Annotated[
+        ReportFormat, typer.Option("--format", "-f", help="With --out: html, md or both.")
+    ] = ReportFormat.both,
+    rules: RulesDir = None,
+) -> None:
+    """The review's future directions, scored: what became of each, with the deciding trials."""
+    from endodecide.evaluate import pack_info
+    from endodecide.render.report import write_atomic
+    from endodecide.render.timeline import render_directions
+
+    pack = _pack(rules)
+    if not pack.manifest.directions:
+        _fail([f"{pack.root}/pack.yaml has no 'directions' to score"])
+    info = pack_info(pack)
+    if out is None:
+        sys.stdout.write(render_directions(pack, info, "md"))
+        return
+    folder = _out_path(out)
+    _make_folder(folder)
+    formats = _formats(output)
+    for fmt in formats:
+        write_atomic(folder / f"directions.{fmt}", render_directions(pack, info, fmt))
+    _echo_with_disclaimer(
+        f"Wrote the directions as {' and '.join(formats)} to {display_path(folder)}."
     )
 
 
@@ -520,6 +715,7 @@ def coverage(
             "and the engine disagree (exit 1 if they do).",
         ),
     ] = False,
+    as_of: AsOf = None,
 ) -> None:
     """Evaluate the profile space derived from the rule pack: gaps, conflicts, overlaps, rule
     counts and the clinical safety invariants, one representative per class."""
@@ -537,7 +733,7 @@ def coverage(
 
     folder = None if out is None else _out_path(out)
     _note_workers(workers)
-    _, pack = _pack_at(rules)
+    _, pack = _pack_at(rules, as_of)
     if folder is not None:
         _make_folder(folder)  # fail before the enumeration, not after
     count = plan_workers(workers)  # what evaluate_space starts, said in the summary

@@ -10,6 +10,7 @@ from endodecide.facts import VOCABULARY, describe_value, line_facts, patient_fac
 from endodecide.nearmiss import near_misses
 from endodecide.profile import Profile
 from endodecide.result import (
+    Change,
     Citation,
     DerivedFact,
     Flag,
@@ -21,6 +22,7 @@ from endodecide.result import (
 from endodecide.rulepack import RulePack
 from endodecide.rulepack.conditions import plain_words
 from endodecide.rulepack.schema import OptionAdjustment
+from endodecide.rulepack.timeline import history
 from endodecide.summary import summarise
 
 __all__ = ["CACHE_LIMIT", "Evaluator", "pack_info"]
@@ -36,7 +38,7 @@ def pack_info(pack: RulePack) -> PackInfo:
         name=m.name,
         title=m.title,
         version=m.version,
-        evidence_as_of=m.evidence_as_of,
+        evidence_as_of=pack.date.isoformat(),
         fingerprint=pack.fingerprint,
     )
 
@@ -85,6 +87,7 @@ class Evaluator:
                 severity=rule.card.then.flag.severity,
                 message=rule.card.then.flag.message,
                 evidence=self._cite(rule.card.evidence),
+                timeline=self._timeline(rule_id),
             )
             for rule_id, rule in pack.rules.items()
             if rule.card.then.flag is not None
@@ -290,7 +293,22 @@ class Evaluator:
             contrary_evidence=self._cite(rule.card.contrary_evidence),
             matched_conditions=[plain_words(item) for item in rule.when],
             based_on=[],
+            timeline=self._timeline(rule_id),
         )
+
+    def _timeline(self, rule_id: str) -> list[Change]:
+        """The rule's changes known by the pack's date (a rule in force has not retired)."""
+        return [
+            Change(
+                date=str(event.when),
+                kind=event.kind,  # type: ignore[arg-type]
+                status=event.status,  # type: ignore[arg-type]
+                why=event.why if event.kind != "since" else "came into force",
+                evidence=list(event.evidence),
+            )
+            for event in history(self.pack.every_rule[rule_id].card)
+            if event.when.known_by(self.pack.date) and event.kind != "retired"
+        ]
 
     def _option(
         self, rule_id: str, firings: list[Firing], reasons: dict[tuple[str, str, int], Reason]

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from endodecide.dates import PARTIAL_DATE_PATTERN, PartialDate
 from endodecide.errors import Problem
 from endodecide.sources import read_document
 from endodecide.validation import validate_model
@@ -26,6 +27,13 @@ class EvidenceEntry(BaseModel):
     kind: Literal["trial", "meta_analysis", "guideline", "review", "translational"]
     citation: Text
     year: Annotated[int, Field(ge=1950, le=2100, description="Year of publication.")]
+    published: Annotated[str, Field(pattern=PARTIAL_DATE_PATTERN)] | None = Field(
+        default=None,
+        description=(
+            "When the result was first published (online first where known): YYYY-MM-DD, "
+            "YYYY-MM or YYYY. Dates the timeline. Without it, the year stands for it."
+        ),
+    )
     pmid: Annotated[str, Field(pattern=r"^[1-9][0-9]{5,8}$")] | None = None
     doi: Annotated[str, Field(pattern=r"^10\.[0-9]{4,9}/\S+$", max_length=200)] | None = None
     design: Text
@@ -41,7 +49,19 @@ class EvidenceEntry(BaseModel):
     def _has_identifier(self) -> EvidenceEntry:
         if self.pmid is None and self.doi is None:
             raise ValueError("every entry needs a pmid or a doi")
+        if self.published is not None:
+            first = PartialDate.parse(self.published)
+            if first.year not in (self.year - 1, self.year):
+                raise ValueError(
+                    f"published ({self.published}) must fall in the citation's year "
+                    f"({self.year}) or the year before it (online before print)"
+                )
         return self
+
+    @property
+    def publication(self) -> PartialDate:
+        """The publication date, as precise as the catalogue knows it."""
+        return PartialDate.parse(self.published) if self.published else PartialDate(self.year)
 
     @property
     def url(self) -> str:

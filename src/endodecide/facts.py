@@ -38,6 +38,9 @@ DRUG_CLASSES = (
     "ovarian_suppression",
     "megestrol",
     "estradiol",
+    "cdk4_6_inhibitor",
+    "pi3k_akt_inhibitor",
+    "oral_serd",
 )
 
 # What an option may name as its agents: every profile agent, plus the classes and trial-only
@@ -49,6 +52,9 @@ OPTION_AGENTS = (
     "pi3k_or_akt_inhibitor",
     "src_inhibitor",
     "ganitumab",
+    "cdk4_6_inhibitor",
+    "trastuzumab_deruxtecan",
+    "sacituzumab_govitecan",
 )
 
 VALUE_LABELS: dict[str, str] = {
@@ -61,6 +67,12 @@ VALUE_LABELS: dict[str, str] = {
     "ovarian_suppression": "ovarian function suppression",
     "megestrol": "megestrol",
     "estradiol": "estradiol",
+    "cdk4_6_inhibitor": "a CDK4/6 inhibitor (palbociclib, ribociclib or abemaciclib)",
+    "pi3k_akt_inhibitor": "a PI3K or AKT inhibitor (alpelisib, capivasertib or inavolisib)",
+    "oral_serd": "an oral oestrogen-receptor degrader (elacestrant, camizestrant or imlunestrant)",
+    "ultralow": "HER2-ultralow",
+    "low": "HER2-low",
+    "zero": "HER2 0 (no staining)",
     "pre": "premenopausal",
     "peri": "perimenopausal",
     "post": "postmenopausal",
@@ -145,6 +157,12 @@ _SPECS = (
     _enum("esr1", "patient", "ESR1 mutation status", _MARKER),
     _enum("akt1", "patient", "AKT1 mutation status", _MARKER),
     _enum("pten", "patient", "PTEN mutation status", _MARKER),
+    _enum(
+        "her2_low",
+        "patient",
+        "HER2 expression of HER2-negative disease",
+        ("unknown", "zero", "ultralow", "low"),
+    ),
     # -- each line of endocrine therapy ----------------------------------------------------
     _enum("line.setting", "line", "setting of the line", ("adjuvant", "metastatic")),
     FactSpec("line.agents", "line", "list", "agents of the line", AGENT_NAMES),
@@ -267,6 +285,7 @@ def patient_fact(profile: Profile) -> dict[str, Any]:
         "esr1": profile.biomarkers.esr1,
         "akt1": profile.biomarkers.akt1,
         "pten": profile.biomarkers.pten,
+        "her2_low": profile.biomarkers.her2_low,
     }
     if profile.menopausal_status is not None:
         fact["menopausal_status"] = profile.menopausal_status

@@ -47,6 +47,16 @@ Agent = Literal[
     "bevacizumab",
     "entinostat",
     "vorinostat",
+    # agents of the evidence since the review (the timeline), after the 2014 ones so that the
+    # order, and every output at the review's date, stays as it was
+    "ribociclib",
+    "abemaciclib",
+    "alpelisib",
+    "capivasertib",
+    "inavolisib",
+    "elacestrant",
+    "camizestrant",
+    "imlunestrant",
 ]
 AGENT_NAMES: tuple[str, ...] = get_args(Agent)
 ENDOCRINE_AGENTS = frozenset(
@@ -60,6 +70,9 @@ ENDOCRINE_AGENTS = frozenset(
         "ovarian_suppression",
         "megestrol",
         "estradiol",
+        "elacestrant",
+        "camizestrant",
+        "imlunestrant",
     }
 )
 # Agents of one class are not given together on one line: two aromatase inhibitors, two SERMs or
@@ -68,9 +81,16 @@ SAME_CLASS = (
     ("aromatase inhibitors", frozenset({"anastrozole", "letrozole", "exemestane"})),
     ("SERMs", frozenset({"tamoxifen", "toremifene"})),
     ("mTOR inhibitors", frozenset({"everolimus", "temsirolimus"})),
+    ("CDK4/6 inhibitors", frozenset({"palbociclib", "ribociclib", "abemaciclib"})),
+    ("PI3K/AKT inhibitors", frozenset({"alpelisib", "capivasertib", "inavolisib"})),
+    (
+        "oestrogen-receptor degraders",
+        frozenset({"fulvestrant", "elacestrant", "camizestrant", "imlunestrant"}),
+    ),
 )
 Months = Annotated[int, Field(ge=0, le=600, description="Whole months (0-600).")]
 MarkerStatus = Literal["mutated", "wild_type", "unknown"]
+Her2Low = Literal["unknown", "zero", "ultralow", "low"]
 
 
 def _title_text(value: str) -> str:
@@ -146,6 +166,14 @@ class Biomarkers(_Strict):
     esr1: MarkerStatus = "unknown"
     akt1: MarkerStatus = "unknown"
     pten: MarkerStatus = "unknown"
+    her2_low: Her2Low = Field(
+        default="unknown",
+        description=(
+            "For HER2-negative disease, how much HER2 the tumour still shows: low (IHC 1+, or 2+ "
+            "with a negative ISH test), ultralow (IHC 0 with faint membrane staining), zero (no "
+            "staining), unknown. Used by the antibody-drug conjugate options after the review."
+        ),
+    )
 
 
 class Profile(_Strict):
@@ -181,6 +209,14 @@ def consistency_problems(profile: Profile) -> list[tuple[Loc, str]]:
     if profile.ovarian_suppression and profile.menopausal_status == "post":
         found.append(
             (("ovarian_suppression",), "applies to pre- or perimenopausal women, not 'post'")
+        )
+    if profile.biomarkers.her2_low != "unknown" and profile.receptors.her2 != "negative":
+        found.append(
+            (
+                ("biomarkers", "her2_low"),
+                "applies to HER2-negative disease only (receptors.her2: negative); "
+                "leave it out or write unknown",
+            )
         )
     history = profile.endocrine_history
     adjuvant = [i for i, line in enumerate(history) if line.setting == "adjuvant"]

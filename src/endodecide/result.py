@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Change",
     "Citation",
     "DerivedFact",
     "FailedCondition",
@@ -21,7 +22,7 @@ __all__ = [
     "RunOutput",
 ]
 
-SCHEMA_VERSION: Final = "1.2"
+SCHEMA_VERSION: Final = "1.3"
 
 
 class _Out(BaseModel):
@@ -47,6 +48,37 @@ class Citation(_Out):
     primary_endpoint_met: str
 
 
+class Change(_Out):
+    """A dated change to a rule after the review's evidence date, known by the date shown."""
+
+    date: str = Field(description="When the deciding evidence was published (YYYY[-MM[-DD]]).")
+    kind: Literal["since", "status", "message"] = Field(
+        description="since: the rule came into force; status: the option's status changed; "
+        "message: the flag's message changed."
+    )
+    status: Literal["standard", "investigational", "evidence_against"] | None = None
+    why: str
+    evidence: list[str] = Field(description="Catalogue ids of the deciding evidence.")
+
+
+class _Dated(_Out):
+    """Results that can carry a timeline (schema 1.3): the field is left out when empty, so a
+    result at the review's evidence date reads exactly as it did before timelines existed."""
+
+    timeline: list[Change] = Field(
+        default=[],
+        description="Schema 1.3: the rule's changes after the review's evidence date, known by "
+        "the date shown, oldest first; absent when there are none.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_timeline(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        data: dict[str, object] = handler(self)
+        if not data.get("timeline"):
+            data.pop("timeline", None)
+        return data
+
+
 class Reason(_Out):
     """Why a derived fact holds: the rule that concluded it, in words."""
 
@@ -64,7 +96,7 @@ class DerivedFact(_Out):
     because: list[Reason]
 
 
-class Flag(_Out):
+class Flag(_Dated):
     """A message that must not be missed (out of scope, warning or information)."""
 
     rule: str
@@ -74,7 +106,7 @@ class Flag(_Out):
     evidence: list[Citation]
 
 
-class Option(_Out):
+class Option(_Dated):
     """An evidence-backed option with its trace: the rule and the conditions that matched."""
 
     rule: str
@@ -145,7 +177,10 @@ class PackInfo(_Out):
     name: str
     title: str
     version: str
-    evidence_as_of: str
+    evidence_as_of: str = Field(
+        description="The date whose evidence the answers show: the review's evidence date "
+        "unless --as-of asked for another."
+    )
     fingerprint: str = Field(description="Hash of every file of the rule pack.")
 
 
@@ -160,7 +195,7 @@ class ProblemOut(_Out):
 class RunOutput(_Out):
     """The document ``endodecide run --format json`` prints."""
 
-    schema_version: Literal["1.2"] = SCHEMA_VERSION
+    schema_version: Literal["1.3"] = SCHEMA_VERSION
     disclaimer: str
     rule_pack: PackInfo
     results: list[ProfileResult]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from endodecide.disclaimer import DISCLAIMER
 from endodecide.render.text import wrap
+from endodecide.rulepack import RulePack
+from endodecide.rulepack.timeline import history
 from endodecide.workshop.diff import FieldChange, ItemChange, OptionChange, PackDiff
 
 __all__ = ["EXAMPLES_SHOWN", "field_line", "render_diff"]
@@ -39,15 +41,47 @@ def _options(changes: list[OptionChange], limit: int | None = None) -> list[str]
     return lines
 
 
+def _side(pack: RulePack, dated: bool) -> str:
+    m = pack.manifest
+    when = f", evidence as of {pack.date}" if dated else ""
+    return f"{pack.root} ({m.name} {m.version}, {pack.fingerprint}{when})"
+
+
+def _dated_events(diff: PackDiff) -> list[str]:
+    """Every timeline event between the two dates: why the answers changed."""
+    first, last = sorted((diff.old.date, diff.new.date))
+    events = [
+        (event.when.end, rule_id, event)
+        for rule_id, rule in diff.new.every_rule.items()
+        for event in history(rule.card)
+        if first < event.when.end <= last
+    ]
+    lines = [f"Dated evidence between {first} and {last}: {len(events)} change(s)"]
+    for _, rule_id, event in sorted(events, key=lambda item: (item[0], item[1])):
+        what = {
+            "since": "comes into force",
+            "retired": "retired",
+            "message": "message changes",
+        }.get(event.kind, f"status {str(event.status).replace('_', ' ')}")
+        why = "" if event.kind == "since" else f": {event.why}"
+        lines.append(
+            wrap(
+                f"{event.when} {rule_id} {what}{why} [{', '.join(event.evidence)}]", "      ", "  "
+            )
+        )
+    return lines
+
+
 def render_diff(diff: PackDiff) -> str:
-    old, new = diff.old.manifest, diff.new.manifest
+    dated = diff.old.as_of != "" or diff.new.as_of != ""
     lines = [
         wrap(DISCLAIMER),
         "",
-        f"Rule pack diff: {diff.old.root} ({old.name} {old.version}, {diff.old.fingerprint}) -> "
-        f"{diff.new.root} ({new.name} {new.version}, {diff.new.fingerprint})",
+        f"Rule pack diff: {_side(diff.old, dated)} -> {_side(diff.new, dated)}",
         "",
     ]
+    if diff.old.date != diff.new.date:
+        lines += [*_dated_events(diff), ""]
     if diff.manifest:
         lines.append("pack.yaml:")
         lines += [wrap(field_line(c), "      ", "  ") for c in diff.manifest]

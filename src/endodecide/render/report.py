@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Template
 
@@ -19,7 +20,11 @@ from endodecide.disclaimer import DISCLAIMER
 from endodecide.render.environment import Format, template_environment
 from endodecide.result import Option, PackInfo, ProfileResult
 
+if TYPE_CHECKING:
+    from endodecide.render.timeline import CompareRow
+
 __all__ = [
+    "Comparison",
     "Format",
     "ReportFile",
     "render_index",
@@ -55,7 +60,10 @@ class StatusGroup:
     strategies: list[StrategyGroup]
 
 
-def _grouped(options: list[Option], statuses: tuple[str, ...]) -> list[StatusGroup]:
+def _grouped(
+    options: list[Option], statuses: tuple[str, ...], as_of: str | None = None
+) -> list[StatusGroup]:
+    """Options by status, then strategy; ``as_of`` names the date when it is not the review's."""
     groups = []
     for status in statuses:
         chosen = [o for o in options if o.status == status]  # already in strategy order
@@ -64,7 +72,10 @@ def _grouped(options: list[Option], statuses: tuple[str, ...]) -> list[StatusGro
                 StrategyGroup(title, list(items))
                 for title, items in groupby(chosen, key=lambda o: o.strategy_title)
             ]
-            groups.append(StatusGroup(status, _STATUS_TITLES[status], strategies))
+            title = _STATUS_TITLES[status]
+            if as_of is not None:
+                title = title.replace("as of the review", f"as of {as_of}")
+            groups.append(StatusGroup(status, title, strategies))
     return groups
 
 
@@ -76,13 +87,32 @@ class ReportFile:
     result: ProfileResult
 
 
-def render_report(pack: PackInfo, result: ProfileResult, fmt: Format) -> str:
+@dataclass(frozen=True)
+class Comparison:
+    """ "Then and now": the options at an earlier date beside those of the report's date."""
+
+    then: str
+    now: str
+    rows: list[CompareRow]
+
+
+def render_report(
+    pack: PackInfo,
+    result: ProfileResult,
+    fmt: Format,
+    compare: Comparison | None = None,
+    review_date: str | None = None,
+) -> str:
+    """One report. ``review_date``: the pack's evidence date, so that a report at another date
+    says "standard as of <date>" rather than "as of the review"."""
+    as_of = None if review_date in (None, pack.evidence_as_of) else pack.evidence_as_of
     return _template(fmt, "report").render(
         disclaimer=DISCLAIMER,
         pack=pack,
         r=result,
-        offered=_grouped(result.options, ("standard", "investigational", "deferred")),
+        offered=_grouped(result.options, ("standard", "investigational", "deferred"), as_of),
         against=[o for o in result.options if o.status == "evidence_against"],
+        compare=compare,
     )
 
 

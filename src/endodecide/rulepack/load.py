@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from datetime import date
 from pathlib import Path
 
 from endodecide.errors import Problem, RulePackError, display_path
@@ -17,11 +18,20 @@ from endodecide.rulepack.compile import compile_program, compute_strata
 from endodecide.rulepack.conditions import ConditionError, parse_when
 from endodecide.rulepack.invariants import INVARIANTS, InvariantSet, load_invariants
 from endodecide.rulepack.model import Example, Limitation, Rule, RulePack
+from endodecide.rulepack.program import Program
 from endodecide.rulepack.schema import PackManifest, RuleFile
+from endodecide.rulepack.timeline import check_directions, check_timeline, in_force, rule_at
 from endodecide.sources import Document, read_document
 from endodecide.validation import validate_model
 
-__all__ = ["CATALOGUE", "MANIFEST", "default_rules_dir", "load_pack", "rule_files"]
+__all__ = [
+    "CATALOGUE",
+    "MANIFEST",
+    "default_rules_dir",
+    "load_pack",
+    "pack_at",
+    "rule_files",
+]
 
 MANIFEST, CATALOGUE = "pack.yaml", "evidence.yaml"
 _NOT_RULES = {MANIFEST, CATALOGUE, INVARIANTS}
@@ -110,11 +120,18 @@ def _fingerprint(root: Path, files: list[Path]) -> str:
     return digest.hexdigest()[:12]
 
 
-def load_pack(root: Path) -> RulePack:
+def load_pack(root: Path, as_of: date | None = None) -> RulePack:
     """Load, check and compile a rule pack; raise RulePackError listing every problem.
 
-    A pack that loaded cleanly before, with the same files and code, comes from the cache.
+    The pack answers as the evidence stood on ``as_of`` (default: the pack's evidence date,
+    ``evidence_as_of`` in pack.yaml). A pack that loaded cleanly before, with the same files and
+    code, comes from the cache.
     """
+    pack = _load_cached(root)
+    return pack if as_of is None or as_of == pack.evidence_date else pack_at(pack, as_of)
+
+
+def _load_cached(root: Path) -> RulePack:
     if not root.is_dir():
         raise RulePackError(
             [Problem(display_path(root), None, "", "rule folder not found", "E100")]
@@ -153,6 +170,13 @@ def _load(root: Path) -> RulePack:
             problems.extend(check_rule(rule, manifest, evidence))
             rules.append(rule)
     complete = len(rules) == len(files)
+    evidence_date = date.fromisoformat(manifest.evidence_as_of)
+    rule_ids = {r.id for r in rules}
+    for rule in rules:
+        problems.extend(check_timeline(rule, evidence_date, evidence, rule_ids))
+    problems.extend(
+        check_directions(manifest, evidence, rule_ids, manifest_doc.name, manifest_doc.line_of)
+    )
     invariants = load_invariants(
         root,
         evidence,
@@ -167,6 +191,13 @@ def _load(root: Path) -> RulePack:
         invariants = InvariantSet()
     cited_by_invariants = frozenset(
         ref for invariant in invariants.invariants for ref in invariant.spec.evidence
+    ) | frozenset(
+        ref
+        for refs in (
+            *(change.evidence for r in rules for change in r.card.timeline),
+            *(direction.evidence for direction in manifest.directions),
+        )
+        for ref in refs
     )
     problems.extend(check_pack(rules, evidence, complete, cited_by_invariants))
     if complete and rules:
@@ -193,24 +224,56 @@ def _load(root: Path) -> RulePack:
                 for cycle in strata
             ]
         )
+    every = {r.id: _with_stratum(r, strata[r.id]) for r in sorted(rules, key=lambda r: r.id)}
+    all_files = [root / MANIFEST, root / CATALOGUE, *_invariants_file(root), *files]
+    return _at(
+        RulePack(
+            display_path(root),
+            manifest,
+            evidence,
+            every,
+            _compile(manifest.name, list(every.values())),
+            _fingerprint(root, all_files),
+            _limitations(manifest, manifest_doc),
+            invariants,
+            all_rules=every,
+        ),
+        evidence_date,
+    )
+
+
+def _compile(name: str, rules: list[Rule]) -> Program:
+    when = {r.id: r.when for r in rules}
     values = {
         r.id: (r.card.then.derive.fact, r.card.then.derive.value)
         for r in rules
         if r.card.then.derive
     }
     reasons = {r.id: r.card.then.derive.reason for r in rules if r.card.then.derive}
-    program = compile_program(manifest.name, when, values, strata, reasons)
-    by_id = {r.id: _with_stratum(r, strata[r.id]) for r in sorted(rules, key=lambda r: r.id)}
-    all_files = [root / MANIFEST, root / CATALOGUE, *_invariants_file(root), *files]
-    return RulePack(
-        display_path(root),
-        manifest,
-        evidence,
-        by_id,
-        program,
-        _fingerprint(root, all_files),
-        _limitations(manifest, manifest_doc),
-        invariants,
+    return compile_program(name, when, values, {r.id: r.stratum for r in rules}, reasons)
+
+
+def pack_at(pack: RulePack, day: date) -> RulePack:
+    """The pack as the evidence stood on ``day``: only rules in force then, each with the
+    status, cautions and message its timeline gives it by then (see rulepack/timeline.py)."""
+    if day == pack.date:
+        return pack
+    return _at(pack, day)
+
+
+def _at(pack: RulePack, day: date) -> RulePack:
+    every = pack.every_rule
+    rules = {
+        rule_id: dataclasses.replace(rule, card=rule_at(rule.card, day))
+        for rule_id, rule in every.items()
+        if in_force(rule.card, day)
+    }
+    return dataclasses.replace(
+        pack,
+        rules=rules,
+        program=_compile(pack.manifest.name, list(rules.values())),
+        all_rules=every,
+        as_of="" if day == pack.evidence_date else day.isoformat(),
     )
 
 

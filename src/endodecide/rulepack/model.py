@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 from endodecide.evidence import EvidenceCatalogue, EvidenceEntry
@@ -10,6 +11,7 @@ from endodecide.rulepack.conditions import Condition, Group
 from endodecide.rulepack.invariants import InvariantSet
 from endodecide.rulepack.program import Program
 from endodecide.rulepack.schema import PackManifest, RuleFile, Strategy
+from endodecide.rulepack.timeline import example_day, latest_day
 
 __all__ = ["Example", "Limitation", "Rule", "RulePack"]
 
@@ -75,11 +77,39 @@ class RulePack:
     fingerprint: str
     limitations: list[Limitation] = field(default_factory=list)
     invariants: InvariantSet = field(default_factory=InvariantSet)
+    all_rules: dict[str, Rule] = field(default_factory=dict)
+    as_of: str = ""
+
+    @property
+    def evidence_date(self) -> dt.date:
+        """The review's evidence date: the pack's default date."""
+        return dt.date.fromisoformat(self.manifest.evidence_as_of)
+
+    @property
+    def date(self) -> dt.date:
+        """The date whose evidence this pack shows (the evidence date unless asked otherwise)."""
+        return dt.date.fromisoformat(self.as_of) if self.as_of else self.evidence_date
+
+    @property
+    def every_rule(self) -> dict[str, Rule]:
+        """Every rule of the files, in force on this date or not, as written (before changes)."""
+        return self.all_rules or self.rules
+
+    @property
+    def latest_date(self) -> dt.date:
+        """The newest date in the pack (``--as-of latest``)."""
+        return latest_day([rule.card for rule in self.every_rule.values()], self.evidence_date)
+
+    def example_date(self, rule_id: str) -> dt.date:
+        """The day rule ``rule_id``'s own examples are checked on (the last day it is in force)."""
+        card = self.every_rule[rule_id].card
+        return example_day(card, self.evidence_date, self.latest_date)
 
     def after_evidence_date(self, entry: EvidenceEntry) -> bool:
-        """Whether ``entry`` was published after the pack's evidence date (by year: the one
-        place this is decided, for the results and for ``evidence list``)."""
-        return entry.year > int(self.manifest.evidence_as_of[:4])
+        """Whether ``entry`` was published after the date this pack shows (the whole of its
+        stated period after it: the one place this is decided, for the results and for
+        ``evidence list``)."""
+        return entry.publication.after(self.date)
 
     def strategy(self, strategy_id: str) -> Strategy:
         return next(s for s in self.manifest.strategies if s.id == strategy_id)

@@ -6,8 +6,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from endodecide.dates import PARTIAL_DATE_PATTERN, PartialDate
+
 __all__ = [
     "DeriveSpec",
+    "Direction",
     "Examples",
     "FlagSpec",
     "LimitationSpec",
@@ -18,11 +21,14 @@ __all__ = [
     "RuleFile",
     "Strategy",
     "Then",
+    "TimelineChange",
 ]
 
 Line = Annotated[str, Field(min_length=1, max_length=300)]
 Prose = Annotated[str, Field(min_length=1, max_length=3000)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+DateText = Annotated[str, Field(pattern=PARTIAL_DATE_PATTERN)]
+RuleId = Annotated[str, Field(pattern=r"^ED[0-9]{3}$")]
 
 
 class _Strict(BaseModel):
@@ -140,6 +146,45 @@ class Examples(_Strict):
     does_not_fire: Annotated[list[dict[str, Any]], Field(min_length=1)]
 
 
+class TimelineChange(_Strict):
+    """A dated change to a rule after the pack's evidence date, decided by published evidence.
+
+    Exactly one kind of change: a new ``status`` for an option (with, optionally, the cautions
+    that replace the old ones from that date), a new ``message`` for a flag, or ``retired``
+    (from that date the rule no longer fires; ``replaced_by`` names the rules that take over).
+    """
+
+    date: DateText = Field(
+        description="The publication date of the deciding evidence (YYYY-MM-DD, YYYY-MM, YYYY)."
+    )
+    evidence: Annotated[list[Slug], Field(min_length=1)] = Field(
+        description="Catalogue ids of the deciding evidence."
+    )
+    why: Prose = Field(description="One sentence: what the evidence showed.")
+    status: Literal["standard", "investigational", "evidence_against"] | None = None
+    cautions: list[Prose] | None = Field(
+        default=None, description="With a status change: the cautions from this date on."
+    )
+    message: Prose | None = Field(default=None, description="A flag's message from this date.")
+    retired: bool = False
+    replaced_by: list[RuleId] = []
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> TimelineChange:
+        kinds = sum((self.status is not None, self.message is not None, self.retired))
+        if kinds != 1:
+            raise ValueError("give exactly one of: status, message, retired: true")
+        if self.cautions is not None and self.status is None:
+            raise ValueError("cautions change only together with a status")
+        if self.replaced_by and not self.retired:
+            raise ValueError("replaced_by goes with retired: true")
+        return self
+
+    @property
+    def when(self) -> PartialDate:
+        return PartialDate.parse(self.date)
+
+
 class RuleFile(_Strict):
     """One rule, one idea: the whole card lives in one YAML file."""
 
@@ -155,8 +200,30 @@ class RuleFile(_Strict):
         default=[], description="Trials whose result goes against the option, shown beside it."
     )
     known_limits: list[Prose] = []
+    since: DateText | None = Field(
+        default=None,
+        description=(
+            "For a strategy that did not exist at the pack's evidence date: the publication date "
+            "of the evidence that created it. Before it, the rule does not fire."
+        ),
+    )
+    timeline: list[TimelineChange] = Field(
+        default=[], description="Dated changes after the pack's evidence date, oldest first."
+    )
     review: Review = Review()
     examples: Examples
+
+    @model_validator(mode="after")
+    def _timeline_fits_kind(self) -> RuleFile:
+        kind = self.then.kind
+        for change in self.timeline:
+            if change.status is not None and kind != "option":
+                raise ValueError("only an option rule's timeline can change a status")
+            if change.message is not None and kind != "flag":
+                raise ValueError("only a flag rule's timeline can change a message")
+            if change.retired and kind == "derive":
+                raise ValueError("a derive rule cannot retire (rules read what it concludes)")
+        return self
 
 
 class Strategy(_Strict):
@@ -174,6 +241,28 @@ class LimitationSpec(_Strict):
     when: Annotated[list[Any], Field(min_length=1, max_length=30)]
 
 
+class Direction(_Strict):
+    """A future direction the review named, and what became of it by the pack's latest date."""
+
+    id: Slug
+    title: Line
+    strategy: Slug
+    review_said: Prose = Field(description="What the review expected of it, in 2014.")
+    verdict: Literal[
+        "became_standard",
+        "standard_in_a_subgroup",
+        "negative",
+        "not_taken_further",
+        "still_investigational",
+    ]
+    date: DateText = Field(description="Publication date of the evidence that decided the verdict.")
+    summary: Prose = Field(description="What became of it, in two or three sentences.")
+    evidence: Annotated[list[Slug], Field(min_length=1)] = Field(
+        description="The deciding trials (catalogue ids), positive and negative."
+    )
+    rules: list[RuleId] = Field(default=[], description="The rules that carry it.")
+
+
 class PackManifest(_Strict):
     """rules/pack.yaml: what this rule pack is and the strategies it is organised by."""
 
@@ -184,3 +273,7 @@ class PackManifest(_Strict):
     source_review: Prose
     strategies: Annotated[list[Strategy], Field(min_length=1)]
     known_limitations: list[LimitationSpec] = []
+    directions: list[Direction] = Field(
+        default=[],
+        description="The review's future directions, scored (endodecide directions).",
+    )

@@ -77,6 +77,7 @@ _PROFILE_PATHS: dict[str, tuple[str, ...]] = {
     "esr1": ("biomarkers", "esr1"),
     "akt1": ("biomarkers", "akt1"),
     "pten": ("biomarkers", "pten"),
+    "her2_low": ("biomarkers", "her2_low"),
 }
 # Facts the history decides (counted from it), not chosen as patient values.
 _FROM_HISTORY = ("disease_setting", "adjuvant_endocrine_lines", "metastatic_endocrine_lines")
@@ -707,6 +708,11 @@ def _possible(chosen: dict[str, Any]) -> bool:
     if woman != (status is not None):
         return False
     if chosen.get("ovarian_suppression") and (not woman or status == "post"):
+        return False
+    if (
+        chosen.get("her2_low", "unknown") != "unknown"
+        and chosen.get("her2", "negative") != "negative"
+    ):
         return False
     return not (chosen.get("visceral_crisis") and chosen.get("disease_extent") == "bone_only")
 
