@@ -446,15 +446,16 @@ def schema(
 
 
 @rules_app.command("list")
-def rules_list(rules: RulesDir = None) -> None:
-    """List every rule: id, kind, strategy, status and title."""
+def rules_list(rules: RulesDir = None, as_of: AsOf = None) -> None:
+    """List every rule in force: id, kind, strategy, status and title."""
     from endodecide.render.card import render_rule_list
 
-    pack = _pack(rules)
+    pack = _pack(rules, as_of)
     sys.stdout.write(render_rule_list(pack))
     typer.echo()
     m = pack.manifest
-    _echo_with_disclaimer(f"{len(pack.rules)} rules in {m.name} {m.version}.")
+    dated = f" in force on {pack.date}" if pack.as_of else ""
+    _echo_with_disclaimer(f"{len(pack.rules)} rules{dated} in {m.name} {m.version}.")
 
 
 @rules_app.command("lint")
@@ -476,7 +477,7 @@ def rules_lint(
     if report.errors:
         _fail(report.errors)
     _echo_with_disclaimer(
-        f"{len(pack.rules)} rules checked: schema, evidence, examples and "
+        f"{len(pack.every_rule)} rules checked: schema, evidence, timeline, examples and "
         f"{report.profiles:,} profile classes; {len(report.warnings)} warning(s)."
     )
 
@@ -558,16 +559,18 @@ def rules_diff(
 
 @rules_app.command("show")
 def rules_show(
-    rule_id: Annotated[str, typer.Argument(help="A rule id such as ED210.")], rules: RulesDir = None
+    rule_id: Annotated[str, typer.Argument(help="A rule id such as ED210.")],
+    rules: RulesDir = None,
+    as_of: AsOf = None,
 ) -> None:
     """Print one rule's card: statement, conditions, options, evidence, examples, review."""
     from endodecide.render.card import render_card
     from endodecide.validation import did_you_mean
 
-    pack = _pack(rules)
-    rule = pack.rules.get(rule_id.upper())
+    pack = _pack(rules, as_of)
+    rule = pack.rules.get(rule_id.upper()) or pack.every_rule.get(rule_id.upper())
     if rule is None:
-        _fail([f"no rule '{rule_id}'{did_you_mean(rule_id.upper(), list(pack.rules))}"])
+        _fail([f"no rule '{rule_id}'{did_you_mean(rule_id.upper(), list(pack.every_rule))}"])
     sys.stdout.write(render_card(pack, rule))
     typer.echo(f"\n{DISCLAIMER}")
 

@@ -10,6 +10,7 @@ __all__ = ["render_card", "render_rule_list"]
 
 
 def render_rule_list(pack: RulePack) -> str:
+    """Every rule in force on the pack's date (``--as-of`` shows another date)."""
     rows = []
     for rule in pack.rules.values():
         option = rule.card.then.option
@@ -54,6 +55,26 @@ def render_card(pack: RulePack, rule: Rule) -> str:
             lines.append(
                 wrap(
                     f"{entry.short_name} ({entry.identifiers}): {entry.result}", "      ", "    - "
+                )
+            )
+    if card.since or card.timeline:
+        lines += ["", "  Timeline (after the review's evidence date):"]
+        if card.since:
+            lines.append(wrap(f"{card.since}: comes into force", "      ", "    - "))
+        for change in card.timeline:
+            what = (
+                "retired"
+                + (f", replaced by {', '.join(change.replaced_by)}" if change.replaced_by else "")
+                if change.retired
+                else f"status {change.status}"
+                if change.status
+                else "message changes"
+            )
+            lines.append(
+                wrap(
+                    f"{change.date}: {what} - {change.why} [{', '.join(change.evidence)}]",
+                    "      ",
+                    "    - ",
                 )
             )
     if card.known_limits:

@@ -82,6 +82,8 @@ def catalog_entries(pack: RulePack) -> list[StrategySection]:
     sections = []
     for strategy in pack.manifest.strategies:
         rules = [r for r in pack.rules.values() if r.card.strategy == strategy.id]
+        if not rules:
+            continue  # a strategy of later evidence, not yet in force on the pack's date
         sections.append(
             StrategySection(
                 strategy.id,

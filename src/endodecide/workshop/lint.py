@@ -9,15 +9,19 @@ same agents, or an option proposed and judged evidence against for one profile (
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from ruamel.yaml import YAML
 
 from endodecide.errors import Problem
 from endodecide.evaluate import Evaluator
 from endodecide.profile import Profile
-from endodecide.rulepack import RulePack
+from endodecide.rulepack import RulePack, pack_at
+from endodecide.rulepack.schema import RuleFile
+from endodecide.rulepack.timeline import change_dates, started
 from endodecide.workshop.coverage import CoverageResult, evaluate_space
 
 __all__ = ["LintReport", "lint_pack"]
@@ -31,20 +35,48 @@ class LintReport:
 
 
 def _example_problems(pack: RulePack) -> list[Problem]:
-    evaluator = Evaluator(pack)
-    return [
-        Problem(
-            rule.source,
-            example.line,
-            "examples",
-            f"{rule.id} {'did not fire' if example.fires else 'fired'} on "
-            f"'{example.profile.label}'",
-            "E440",
-        )
-        for rule in pack.rules.values()
-        for example in rule.examples
-        if (rule.id in evaluator.fired_rules(example.profile)) is not example.fires
-    ]
+    """Every rule's examples, on the last day the rule is in force (the latest date, or the day
+    before it retired); a rule that starts after the review must not fire the day before."""
+    evaluators: dict[date, Evaluator] = {}
+
+    def fired(day: date, profile: Profile) -> frozenset[str]:
+        if day not in evaluators:
+            evaluators[day] = Evaluator(pack_at(pack, day))
+        return frozenset(evaluators[day].fired_rules(profile))
+
+    problems = []
+    for rule in pack.every_rule.values():
+        day = pack.example_date(rule.id)
+        dated = "" if day == pack.evidence_date else f" (as of {day})"
+        for example in rule.examples:
+            if (rule.id in fired(day, example.profile)) is not example.fires:
+                problems.append(
+                    Problem(
+                        rule.source,
+                        example.line,
+                        "examples",
+                        f"{rule.id} {'did not fire' if example.fires else 'fired'} on "
+                        f"'{example.profile.label}'{dated}",
+                        "E440",
+                    )
+                )
+        since = started(rule.card)
+        if since is None:
+            continue
+        eve = since.end - timedelta(days=1)
+        for example in rule.examples:
+            if example.fires and rule.id in fired(eve, example.profile):
+                problems.append(
+                    Problem(
+                        rule.source,
+                        example.line,
+                        "since",
+                        f"{rule.id} fired on '{example.profile.label}' on {eve}, before it "
+                        f"exists ({since})",
+                        "E441",
+                    )
+                )
+    return problems
 
 
 def _pairs(pack: RulePack, coverage: CoverageResult, attribute: str) -> dict[tuple[str, ...], int]:
@@ -73,7 +105,9 @@ def counter_example_yaml(profile: Profile, label: str) -> str:
     return buffer.getvalue()
 
 
-def _invariant_problems(pack: RulePack, coverage: CoverageResult) -> list[Problem]:
+def _invariant_problems(
+    pack: RulePack, coverage: CoverageResult, of_space: int | None = None
+) -> list[Problem]:
     """One error per broken invariant: the rules that broke it, on how many profiles, and the
     simplest counter-example as a profile YAML that reproduces it."""
     rules: dict[str, set[str]] = {}
@@ -89,6 +123,10 @@ def _invariant_problems(pack: RulePack, coverage: CoverageResult) -> list[Proble
             if invariant_id not in simplest or key < simplest[invariant_id][0]:
                 simplest[invariant_id] = (key, profile, tuple(sorted(blamed)))
     count = coverage.violations
+    when = ""
+    if pack.as_of:
+        sampled = f", a sample of the {of_space:,} classes" if of_space else ""
+        when = f" (evidence as of {pack.date}{sampled})"
     problems = []
     for invariant in pack.invariants.invariants:
         if invariant.id not in count:
@@ -103,8 +141,8 @@ def _invariant_problems(pack: RulePack, coverage: CoverageResult) -> list[Proble
                 invariant.line,
                 "invariants",
                 f"{invariant.id} '{invariant.spec.title}' broken by {by} on "
-                f"{count[invariant.id]:,} of {len(coverage.space):,} profiles; the simplest "
-                "counter-example follows",
+                f"{count[invariant.id]:,} of {len(coverage.space):,} profiles{when}; the "
+                "simplest counter-example follows",
                 "E460",
                 detail=(
                     f"--- # counter-example for {invariant.id}, broken by {shown}: save as a "
@@ -116,38 +154,77 @@ def _invariant_problems(pack: RulePack, coverage: CoverageResult) -> list[Proble
     return problems
 
 
+# At the dates between the review and the latest, the invariants are checked on every
+# SAMPLE_STRIDE-th class of the latest space (the full space at both ends).
+SAMPLE_STRIDE = 20
+
+
 def lint_pack(pack: RulePack, workers: int | None = None) -> LintReport:
+    """Lint the pack at the review's date and at its latest date (the whole derived space), and
+    at every date of its timeline in between (a fixed sample of the space)."""
+    review = pack_at(pack, pack.evidence_date)
+    latest = pack_at(pack, pack.latest_date)
     errors = _example_problems(pack)
-    coverage = evaluate_space(pack, workers)
-    for rule_id in coverage.never_fired(pack):
-        rule = pack.rules[rule_id]
+    coverage = evaluate_space(review, workers)
+    dated = [(review, coverage)]
+    if latest.date != review.date:
+        dated.append((latest, evaluate_space(latest, workers)))
+    fired = {rule_id for day, result in dated for rule_id in day.rules} - {
+        rule_id for day, result in dated for rule_id in result.never_fired(day)
+    }
+    for rule_id, rule in pack.every_rule.items():
+        checked = [(day, result) for day, result in dated if rule_id in day.rules]
+        if not checked or rule_id in fired:
+            continue
+        day, result = checked[-1]
         errors.append(
             Problem(
                 rule.source,
                 rule.field_lines.get("when", rule.line),
                 "when",
-                f"{rule_id} fires on none of the {len(coverage.space):,} profile classes "
+                f"{rule_id} fires on none of the {len(result.space):,} profile classes "
                 "of the space derived from the pack: its conditions can never hold together",
                 "E450",
             )
         )
-    errors += _invariant_problems(pack, coverage)
-    warnings = []
-    for code, attribute, text in (
-        ("W501", "overlaps", "propose the same agents and fire together"),
-        ("W502", "conflicts", "propose the same agents, one as evidence against, for one profile"),
-    ):
-        for group, index in _pairs(pack, coverage, attribute).items():
-            rule = pack.rules[group[0]]
-            point = coverage.space.classes[index].coordinates
-            example = ", ".join(f"{k}={v}" for k, v in point.items())
-            warnings.append(
-                Problem(
-                    rule.source,
-                    rule.field_lines.get("then", rule.line),
-                    "then.option.agents",
-                    f"{' and '.join(group)} {text}, e.g. {example}",
-                    code,
+    for day, result in dated:
+        errors += _invariant_problems(day, result)
+    between = [d for d in change_dates(_cards(pack)) if review.date < d < latest.date]
+    if between:
+        space = dated[-1][1].space
+        sample = dataclasses.replace(space, classes=space.classes[::SAMPLE_STRIDE])
+        for moment in between:
+            at = pack_at(pack, moment)
+            errors += _invariant_problems(at, evaluate_space(at, workers, sample), len(space))
+    warnings: list[Problem] = []
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    for day, result in dated:
+        for code, attribute, text in (
+            ("W501", "overlaps", "propose the same agents and fire together"),
+            (
+                "W502",
+                "conflicts",
+                "propose the same agents, one as evidence against, for one profile",
+            ),
+        ):
+            for group, index in _pairs(day, result, attribute).items():
+                if (code, group) in seen:
+                    continue
+                seen.add((code, group))
+                rule = day.rules[group[0]]
+                point = result.space.classes[index].coordinates
+                example = ", ".join(f"{k}={v}" for k, v in point.items())
+                warnings.append(
+                    Problem(
+                        rule.source,
+                        rule.field_lines.get("then", rule.line),
+                        "then.option.agents",
+                        f"{' and '.join(group)} {text}, e.g. {example}",
+                        code,
+                    )
                 )
-            )
     return LintReport(errors, warnings, len(coverage.space))
+
+
+def _cards(pack: RulePack) -> list[RuleFile]:
+    return [rule.card for rule in pack.every_rule.values()]
