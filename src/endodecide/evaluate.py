@@ -34,13 +34,16 @@ _SEVERITY_ORDER = {"out_of_scope": 0, "warning": 1, "info": 2}
 
 def pack_info(pack: RulePack) -> PackInfo:
     m = pack.manifest
-    return PackInfo(
+    info = PackInfo(
         name=m.name,
         title=m.title,
         version=m.version,
         evidence_as_of=pack.date.isoformat(),
         fingerprint=pack.fingerprint,
     )
+    if pack.as_of:
+        info._later_date = pack.as_of
+    return info
 
 
 class Evaluator:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -182,6 +189,15 @@ class PackInfo(_Out):
         "unless --as-of asked for another."
     )
     fingerprint: str = Field(description="Hash of every file of the rule pack.")
+    # Set by pack_info when the date shown is not the review's (not part of the document).
+    _later_date: str | None = PrivateAttr(default=None)
+
+    @property
+    def disclaimer(self) -> str:
+        """The disclaimer for outputs of this pack at this date."""
+        from endodecide.disclaimer import disclaimer_at
+
+        return disclaimer_at(self._later_date)
 
 
 class ProblemOut(_Out):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from endodecide.disclaimer import DISCLAIMER
 from endodecide.evidence import EvidenceEntry
 from endodecide.render.environment import Format, template_environment
 from endodecide.result import PackInfo, ProfileResult
@@ -112,7 +111,7 @@ def catalog_entries(pack: RulePack) -> list[StrategySection]:
 def _common(pack: RulePack, info: PackInfo) -> dict[str, object]:
     states = [r.review_state for r in pack.rules.values()]
     return {
-        "disclaimer": DISCLAIMER,
+        "disclaimer": info.disclaimer,
         "pack": info,
         "manifest": pack.manifest,
         "sections": catalog_entries(pack),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from endodecide.disclaimer import DISCLAIMER
+from endodecide.disclaimer import DISCLAIMER, disclaimer_at
 from endodecide.render.environment import template_environment
 from endodecide.rulepack import RulePack
 from endodecide.workshop.coverage import CoverageResult, Outcome
@@ -50,10 +50,11 @@ def render_summary(
 ) -> str:
     m = pack.manifest
     gaps, never = result.gaps, result.never_fired(pack)
+    disclaimer = disclaimer_at(pack.as_of or None)
     lines = [
-        DISCLAIMER,
+        disclaimer,
         "",
-        f"Coverage of {m.name} {m.version} (evidence as of {m.evidence_as_of}) over "
+        f"Coverage of {m.name} {m.version} (evidence as of {pack.date}) over "
         f"{len(result.space):,} profile classes in {seconds:.1f} s on {workers} process(es)",
         *(f"  {line}" for line in result.space.summary()),
         f"  in scope (HR-positive, no out-of-scope flag): {result.in_scope:,}",
@@ -107,20 +108,20 @@ def render_summary(
             f"{row['rule']:<6} {row['kind']:<7} {row['status']:<16} {row['profiles']:>8,}  "
             f"{row['title']}"
         )
-    lines += ["", DISCLAIMER]
+    lines += ["", disclaimer]
     return "\n".join(lines) + "\n"
 
 
-def _csv(header: list[str], rows: list[list[object]]) -> str:
+def _csv(header: list[str], rows: list[list[object]], disclaimer: str = DISCLAIMER) -> str:
     buffer = io.StringIO()
-    buffer.write(f"# {DISCLAIMER}\n")  # a comment line: read with e.g. pandas comment="#"
+    buffer.write(f"# {disclaimer}\n")  # a comment line: read with e.g. pandas comment="#"
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
     return buffer.getvalue()
 
 
-def profiles_csv(result: CoverageResult) -> str:
+def profiles_csv(result: CoverageResult, disclaimer: str = DISCLAIMER) -> str:
     header = [
         "index",
         *result.space.columns,
@@ -148,13 +149,13 @@ def profiles_csv(result: CoverageResult) -> str:
         ]
         for o in result.outcomes
     ]
-    return _csv(header, rows)
+    return _csv(header, rows, disclaimer)
 
 
 def rules_csv(pack: RulePack, result: CoverageResult) -> str:
     rows = rule_rows(pack, result)
     header = list(rows[0])
-    return _csv(header, [list(row.values()) for row in rows])
+    return _csv(header, [list(row.values()) for row in rows], disclaimer_at(pack.as_of or None))
 
 
 def render_coverage_html(
@@ -164,7 +165,8 @@ def render_coverage_html(
         template_environment("html")
         .get_template("coverage.html.j2")
         .render(
-            disclaimer=DISCLAIMER,
+            disclaimer=disclaimer_at(pack.as_of or None),
+            evidence_as_of=str(pack.date),
             pack=pack.manifest,
             limitations=pack.limitations,
             invariants=pack.invariants.invariants,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from endodecide.disclaimer import DISCLAIMER
+from endodecide.disclaimer import DISCLAIMER, disclaimer_at
 from endodecide.render.text import wrap
 from endodecide.rulepack import RulePack
 from endodecide.rulepack.timeline import history
@@ -74,8 +74,9 @@ def _dated_events(diff: PackDiff) -> list[str]:
 
 def render_diff(diff: PackDiff) -> str:
     dated = diff.old.as_of != "" or diff.new.as_of != ""
+    disclaimer = disclaimer_at(diff.new.as_of or diff.old.as_of or None) if dated else DISCLAIMER
     lines = [
-        wrap(DISCLAIMER),
+        wrap(disclaimer),
         "",
         f"Rule pack diff: {_side(diff.old, dated)} -> {_side(diff.new, dated)}",
         "",
@@ -97,5 +98,5 @@ def render_diff(diff: PackDiff) -> str:
     ]
     if len(diff.space) > EXAMPLES_SHOWN:
         lines.append(f"  ... and {len(diff.space) - EXAMPLES_SHOWN:,} more")
-    lines += ["", wrap(DISCLAIMER)]
+    lines += ["", wrap(disclaimer)]
     return "\n".join(lines) + "\n"

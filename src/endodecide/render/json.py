@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from endodecide.disclaimer import DISCLAIMER
 from endodecide.errors import Problem
 from endodecide.result import PackInfo, ProblemOut, ProfileResult, RunOutput
 
@@ -13,7 +12,7 @@ def render_run_json(pack: PackInfo, results: list[ProfileResult], problems: list
     """The run as one JSON document (see ``endodecide schema result``), indented, with a final
     newline: the disclaimer, the rule pack, every result, and every problem found."""
     document = RunOutput(
-        disclaimer=DISCLAIMER,
+        disclaimer=pack.disclaimer,
         rule_pack=pack,
         results=results,
         errors=[ProblemOut(**p.to_dict()) for p in problems],

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from jinja2 import Template
 
-from endodecide.disclaimer import DISCLAIMER
 from endodecide.render.environment import Format, template_environment
 from endodecide.result import Option, PackInfo, ProfileResult
 
@@ -107,7 +106,7 @@ def render_report(
     says "standard as of <date>" rather than "as of the review"."""
     as_of = None if review_date in (None, pack.evidence_as_of) else pack.evidence_as_of
     return _template(fmt, "report").render(
-        disclaimer=DISCLAIMER,
+        disclaimer=pack.disclaimer,
         pack=pack,
         r=result,
         offered=_grouped(result.options, ("standard", "investigational", "deferred"), as_of),
@@ -117,7 +116,7 @@ def render_report(
 
 
 def render_index(pack: PackInfo, reports: list[ReportFile], fmt: Format) -> str:
-    return _template(fmt, "index").render(disclaimer=DISCLAIMER, pack=pack, reports=reports)
+    return _template(fmt, "index").render(disclaimer=pack.disclaimer, pack=pack, reports=reports)
 
 
 def report_names(sources: list[str]) -> list[str]:

@@ -11,7 +11,6 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import PurePath
 
-from endodecide.disclaimer import DISCLAIMER
 from endodecide.result import Citation, NearMiss, Option, PackInfo, ProfileResult
 from endodecide.textsafe import printable
 
@@ -261,7 +260,7 @@ def render_run(
     ``full``), a summary table when there are several profiles or not ``full``, and the
     disclaimer again as the last lines."""
     head = [
-        wrap(DISCLAIMER),
+        wrap(pack.disclaimer),
         "",
         wrap(
             f"Rule pack: {pack.title} - {pack.name} {pack.version}, evidence as of "
@@ -276,4 +275,4 @@ def render_run(
     if len(results) > 1 or not full:
         body += ["" if full else "=" * WIDTH, *render_summary(results, report_command)]
         body += ["=" * WIDTH]
-    return "\n".join([*head, *body, wrap(DISCLAIMER)]) + "\n"
+    return "\n".join([*head, *body, wrap(pack.disclaimer)]) + "\n"

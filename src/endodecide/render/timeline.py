@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from endodecide.disclaimer import DISCLAIMER
+from endodecide.disclaimer import disclaimer_at
 from endodecide.evidence import EvidenceEntry
 from endodecide.render.environment import Format, template_environment
 from endodecide.result import Option, PackInfo, ProfileResult
@@ -123,7 +123,7 @@ def render_timeline(
         template_environment(fmt)
         .get_template(f"timeline.{fmt}.j2")
         .render(
-            disclaimer=DISCLAIMER,
+            disclaimer=disclaimer_at(str(pack.latest_date)),
             pack=info,
             title=title,
             events=events,
@@ -155,7 +155,7 @@ def render_directions(pack: RulePack, info: PackInfo, fmt: Format | str) -> str:
         template_environment(fmt)
         .get_template(f"directions.{fmt}.j2")
         .render(
-            disclaimer=DISCLAIMER,
+            disclaimer=disclaimer_at(str(pack.latest_date)),
             pack=info,
             rows=rows,
             review_date=str(pack.evidence_date),
