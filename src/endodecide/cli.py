@@ -724,6 +724,7 @@ def coverage(
     counts and the clinical safety invariants, one representative per class."""
     import time
 
+    from endodecide.disclaimer import disclaimer_at
     from endodecide.parallel import plan_workers
     from endodecide.render.coverage import (
         profiles_csv,
@@ -731,7 +732,6 @@ def coverage(
         render_summary,
         rules_csv,
     )
-    from endodecide.disclaimer import disclaimer_at
     from endodecide.render.report import write_atomic
     from endodecide.workshop.coverage import evaluate_space
 
@@ -746,7 +746,9 @@ def coverage(
     seconds = time.perf_counter() - started
     sys.stdout.write(render_summary(pack, result, seconds, count, check_engine))
     if folder is not None:
-        write_atomic(folder / "profiles.csv", profiles_csv(result, disclaimer_at(pack.as_of or None)))
+        write_atomic(
+            folder / "profiles.csv", profiles_csv(result, disclaimer_at(pack.as_of or None))
+        )
         write_atomic(folder / "rules.csv", rules_csv(pack, result))
         write_atomic(folder / "coverage.html", render_coverage_html(pack, result, seconds, count))
         _echo_with_disclaimer(

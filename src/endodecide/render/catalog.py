@@ -7,7 +7,7 @@ review record.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from endodecide.evidence import EvidenceEntry
 from endodecide.render.environment import Format, template_environment
@@ -15,6 +15,7 @@ from endodecide.result import PackInfo, ProfileResult
 from endodecide.rulepack import Rule, RulePack
 from endodecide.rulepack.conditions import plain_words
 from endodecide.rulepack.invariants import Invariant, check_in_words
+from endodecide.rulepack.timeline import history
 from endodecide.summary import summarise
 
 __all__ = [
@@ -43,6 +44,7 @@ class RuleEntry:
     contrary: list[EvidenceEntry]
     examples: list[ExampleEntry]
     review_state: str
+    changes: list[str] = field(default_factory=list)  # its timeline, known by the pack's date
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,23 @@ class StrategySection:
     entries: list[RuleEntry]
 
 
+def _changes(pack: RulePack, rule_id: str) -> list[str]:
+    """The rule's dated events known by the pack's date, one line each."""
+    lines = []
+    for event in history(pack.every_rule[rule_id].card):
+        if not event.when.known_by(pack.date):
+            continue
+        what = (
+            "came into force"
+            if event.kind == "since"
+            else f"status {str(event.status).replace('_', ' ')}: {event.why}"
+            if event.kind == "status"
+            else f"message changed: {event.why}"
+        )
+        lines.append(f"{event.when}: {what} [{', '.join(event.evidence)}]")
+    return lines
+
+
 def catalog_entries(pack: RulePack) -> list[StrategySection]:
     entries = pack.evidence.entries
     sections = []
@@ -95,6 +114,7 @@ def catalog_entries(pack: RulePack) -> list[StrategySection]:
                         conditions=[plain_words(item) for item in rule.when],
                         evidence=[entries[ref] for ref in rule.card.evidence],
                         contrary=[entries[ref] for ref in rule.card.contrary_evidence],
+                        changes=_changes(pack, rule.id),
                         examples=[
                             ExampleEntry(e.fires, e.profile.label, summarise(e.profile))
                             for e in rule.examples
