@@ -174,7 +174,7 @@ def test_partial_dates_count_from_the_end_of_their_period() -> None:
     assert str(PartialDate.parse("2018-07")) == "2018-07"
     for bad in ("2015-13", "2015-02-30", "15-01-01", "2015/01/01"):
         with pytest.raises(ValueError):
-            PartialDate.parse(bad).end
+            PartialDate.parse(bad)
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         parse_day("2015-06")
 
@@ -202,8 +202,8 @@ def test_a_date_before_the_evidence_date_is_refused(rules_copy: Path) -> None:
 def test_a_rule_citing_evidence_from_after_its_start_is_refused(rules_copy: Path) -> None:
     edit_rule(rules_copy, "ED320", "evidence: [paloma-3", "evidence: [paloma-3, emerald")
     message = _load_error(rules_copy)
-    assert "E436" in message and "'emerald'" in message and "add it as a timeline change" in (
-        message
+    assert (
+        "E436" in message and "'emerald'" in message and "add it as a timeline change" in (message)
     )
 
 
@@ -250,7 +250,7 @@ def test_timeline_works_for_every_rule_and_strategy(pack: RulePack, tmp_path: Pa
     assert "PALOMA-2" in done.stdout and "2014-12-10" in done.stdout
     done = cli("timeline", "cell-cycle", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    assert "<ol class=\"timeline\">" in (tmp_path / "timeline.html").read_text()
+    assert '<ol class="timeline">' in (tmp_path / "timeline.html").read_text()
 
 
 def test_timeline_of_an_unknown_target_is_a_clear_error() -> None:
