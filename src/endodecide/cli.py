@@ -467,7 +467,7 @@ def rules_lint(
     workers: Workers = None,
 ) -> None:
     """Check the pack: schema, vocabulary, ids, evidence, examples, and the whole profile space."""
-    from endodecide.workshop.lint import lint_pack
+    from endodecide.workshop.lint import DATED_SAMPLE, lint_pack
 
     _note_workers(workers)
     _, pack = _pack_at(directory or rules)
@@ -477,8 +477,10 @@ def rules_lint(
     if report.errors:
         _fail(report.errors)
     _echo_with_disclaimer(
-        f"{len(pack.every_rule)} rules checked: schema, evidence, timeline, examples and "
-        f"{report.profiles:,} profile classes; {len(report.warnings)} warning(s)."
+        f"{len(pack.every_rule)} rules checked: schema, evidence, timeline, examples, "
+        f"{report.profiles:,} profile classes at the review's date and a sample of "
+        f"{DATED_SAMPLE} profiles at each of {report.dates} later dates; "
+        f"{len(report.warnings)} warning(s)."
     )
 
 

@@ -93,7 +93,13 @@ def render_diff(diff: PackDiff) -> str:
         f"Teaching profiles whose options change: {len(diff.teaching)} of {diff.teaching_total}",
         *_options(diff.teaching),
         "",
-        f"Enumerated profiles whose options change: {len(diff.space):,} of {diff.space_total:,}",
+        (
+            f"Sampled profiles (a seeded sample of the later date's profile classes) whose "
+            f"options change: {len(diff.space):,} of {diff.space_total:,}"
+            if diff.sampled
+            else f"Enumerated profiles whose options change: {len(diff.space):,} of "
+            f"{diff.space_total:,}"
+        ),
         *_options(diff.space, EXAMPLES_SHOWN),
     ]
     if len(diff.space) > EXAMPLES_SHOWN:

@@ -12,9 +12,9 @@ from typing import Any
 
 from endodecide.evaluate import Evaluator
 from endodecide.profile import LoadedProfile
-from endodecide.rulepack import RulePack
+from endodecide.rulepack import RulePack, pack_at
 from endodecide.workshop.coverage import CoverageResult, evaluate_space, shown_options
-from endodecide.workshop.space import derive_space
+from endodecide.workshop.space import ProfileSpace, derive_space, sample_space
 
 __all__ = ["FieldChange", "ItemChange", "OptionChange", "PackDiff", "diff_packs", "field_changes"]
 
@@ -63,6 +63,7 @@ class PackDiff:
     teaching_total: int
     space: list[OptionChange]
     space_total: int
+    sampled: bool = False  # the space is a seeded sample (a diff between two dates)
 
 
 SIMILAR = 0.6  # list items at least this similar (difflib ratio) are one item edited in place
@@ -198,6 +199,9 @@ def diff_packs(
     teaching: list[LoadedProfile],
     workers: int | None = None,
 ) -> PackDiff:
+    """Compare two packs (two folders, or one folder at two dates). Between two dates the
+    profiles compared are a seeded sample (``dated_space``): the derived space of a late pack
+    is too large to evaluate twice in a workshop."""
     old_cards = {k: r.card for k, r in old.rules.items()}
     new_cards = {k: r.card for k, r in new.rules.items()}
     teaching_changes = []
@@ -212,7 +216,8 @@ def diff_packs(
             teaching_changes.append(change)
     # One space for both sides, told apart by the conditions of either pack: a threshold moved
     # from 24 to 18 months is probed at 17-19 and at 23-25.
-    space = derive_space(new, old)
+    sampled = old.date != new.date
+    space = dated_space(old, new) if sampled else derive_space(new, old)
     before = evaluate_space(old, workers, space)
     after = evaluate_space(new, workers, space)
     return PackDiff(
@@ -227,4 +232,25 @@ def diff_packs(
         teaching_total=len(teaching),
         space=_space_changes(before, after),
         space_total=len(space),
+        sampled=sampled,
     )
+
+
+# Profiles compared by a diff between two dates.
+DATED_DIFF_SAMPLE = 3000
+
+
+def dated_space(old: RulePack, new: RulePack) -> ProfileSpace:
+    """A seeded sample for a diff between two dates: the later pack's patient classes with the
+    history classes of the review's space and of every rule's examples."""
+    later = max(old, new, key=lambda pack: pack.date)
+    review = pack_at(later, later.evidence_date)
+    histories = [
+        *derive_space(review).parts[1],
+        *(
+            tuple(example.profile.endocrine_history)
+            for rule in later.every_rule.values()
+            for example in rule.examples
+        ),
+    ]
+    return sample_space(later, histories, DATED_DIFF_SAMPLE)

@@ -9,7 +9,6 @@ same agents, or an option proposed and judged evidence against for one profile (
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,6 +22,7 @@ from endodecide.rulepack import RulePack, pack_at
 from endodecide.rulepack.schema import RuleFile
 from endodecide.rulepack.timeline import change_dates, started
 from endodecide.workshop.coverage import CoverageResult, evaluate_space
+from endodecide.workshop.space import sample_space
 
 __all__ = ["LintReport", "lint_pack"]
 
@@ -32,6 +32,7 @@ class LintReport:
     errors: list[Problem]
     warnings: list[Problem]
     profiles: int
+    dates: int = 0  # later dates of the timeline checked on a sample
 
 
 def _example_problems(pack: RulePack) -> list[Problem]:
@@ -106,7 +107,7 @@ def counter_example_yaml(profile: Profile, label: str) -> str:
 
 
 def _invariant_problems(
-    pack: RulePack, coverage: CoverageResult, of_space: int | None = None
+    pack: RulePack, coverage: CoverageResult, sampled: bool = False
 ) -> list[Problem]:
     """One error per broken invariant: the rules that broke it, on how many profiles, and the
     simplest counter-example as a profile YAML that reproduces it."""
@@ -125,8 +126,7 @@ def _invariant_problems(
     count = coverage.violations
     when = ""
     if pack.as_of:
-        sampled = f", a sample of the {of_space:,} classes" if of_space else ""
-        when = f" (evidence as of {pack.date}{sampled})"
+        when = f" (evidence as of {pack.date}{', a fixed sample' if sampled else ''})"
     problems = []
     for invariant in pack.invariants.invariants:
         if invariant.id not in count:
@@ -154,48 +154,48 @@ def _invariant_problems(
     return problems
 
 
-# At the dates between the review and the latest, the invariants are checked on every
-# SAMPLE_STRIDE-th class of the latest space (the full space at both ends).
-SAMPLE_STRIDE = 20
+# At every date of the timeline after the review, the invariants are checked on a seeded sample
+# of this many profiles (every patient class of that date's pack meets histories of the review's
+# space, the rules' examples and nothing else): the full space of the latest pack is too large
+# to evaluate at every date (``coverage --as-of DATE`` checks one date over its whole space).
+DATED_SAMPLE = 600
 
 
 def lint_pack(pack: RulePack, workers: int | None = None) -> LintReport:
-    """Lint the pack at the review's date and at its latest date (the whole derived space), and
-    at every date of its timeline in between (a fixed sample of the space)."""
+    """Lint the pack: the whole derived space at the review's date, and a fixed sample of
+    profiles at every later date of its timeline."""
     review = pack_at(pack, pack.evidence_date)
-    latest = pack_at(pack, pack.latest_date)
     errors = _example_problems(pack)
     coverage = evaluate_space(review, workers)
-    dated = [(review, coverage)]
-    if latest.date != review.date:
-        dated.append((latest, evaluate_space(latest, workers)))
-    fired = {rule_id for day, result in dated for rule_id in day.rules} - {
-        rule_id for day, result in dated for rule_id in result.never_fired(day)
-    }
-    for rule_id, rule in pack.every_rule.items():
-        checked = [(day, result) for day, result in dated if rule_id in day.rules]
-        if not checked or rule_id in fired:
-            continue
-        day, result = checked[-1]
+    for rule_id in coverage.never_fired(review):
+        rule = review.rules[rule_id]
         errors.append(
             Problem(
                 rule.source,
                 rule.field_lines.get("when", rule.line),
                 "when",
-                f"{rule_id} fires on none of the {len(result.space):,} profile classes "
+                f"{rule_id} fires on none of the {len(coverage.space):,} profile classes "
                 "of the space derived from the pack: its conditions can never hold together",
                 "E450",
             )
         )
-    for day, result in dated:
-        errors += _invariant_problems(day, result)
-    between = [d for d in change_dates(_cards(pack)) if review.date < d < latest.date]
-    if between:
-        space = dated[-1][1].space
-        sample = dataclasses.replace(space, classes=space.classes[::SAMPLE_STRIDE])
-        for moment in between:
-            at = pack_at(pack, moment)
-            errors += _invariant_problems(at, evaluate_space(at, workers, sample), len(space))
+    errors += _invariant_problems(review, coverage)
+    dated = [(review, coverage)]
+    histories = [
+        *coverage.space.parts[1],
+        *(
+            tuple(example.profile.endocrine_history)
+            for rule in pack.every_rule.values()
+            for example in rule.examples
+        ),
+    ]
+    for moment in change_dates(_cards(pack)):
+        if moment <= review.date:
+            continue
+        at = pack_at(pack, moment)
+        result = evaluate_space(at, workers, sample_space(at, histories, DATED_SAMPLE))
+        errors += _invariant_problems(at, result, sampled=True)
+        dated.append((at, result))
     warnings: list[Problem] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     for day, result in dated:
@@ -214,16 +214,17 @@ def lint_pack(pack: RulePack, workers: int | None = None) -> LintReport:
                 rule = day.rules[group[0]]
                 point = result.space.classes[index].coordinates
                 example = ", ".join(f"{k}={v}" for k, v in point.items())
+                when = f" (as of {day.date})" if day.as_of else ""
                 warnings.append(
                     Problem(
                         rule.source,
                         rule.field_lines.get("then", rule.line),
                         "then.option.agents",
-                        f"{' and '.join(group)} {text}, e.g. {example}",
+                        f"{' and '.join(group)} {text}{when}, e.g. {example}",
                         code,
                     )
                 )
-    return LintReport(errors, warnings, len(coverage.space))
+    return LintReport(errors, warnings, len(coverage.space), len(dated) - 1)
 
 
 def _cards(pack: RulePack) -> list[RuleFile]:

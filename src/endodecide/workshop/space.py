@@ -57,6 +57,7 @@ __all__ = [
     "SpaceClass",
     "derive_space",
     "probes",
+    "sample_space",
 ]
 
 # Quantities that are sums of the months of lines: one probe set serves them all.
@@ -843,4 +844,37 @@ def _space_class(
         layer,
         tuple((fact, _word(value) if value is not None else "-") for fact, value in chosen.items()),
         _history_words(history),
+    )
+
+
+def sample_space(
+    pack: RulePack,
+    histories: Iterable[Sequence[TherapyLine]],
+    count: int,
+    seed: int = 2014,
+) -> ProfileSpace:
+    """A fixed, seeded sample of ``count`` profiles for a later date of the timeline, where the
+    derived space grows too large to evaluate at every date (see README, "The evidence
+    timeline"): every patient class of ``pack`` (cheap to derive: it probes every threshold and
+    value the pack's conditions name) meets a history drawn from ``histories`` (the history
+    classes of the review's space, plus those of the rules' examples and teaching profiles, which
+    carry the later agents). The same pack, histories and seed give the same sample."""
+    readers = _readers(pack)
+    patient_facts = [f for f in _PROFILE_PATHS if readers.on(f) or f == "sex"]
+    axes = _patient_axes(readers, patient_facts)
+    patients = list(_patients(axes))
+    pool = list({tuple(line.model_dump_json() for line in h): tuple(h) for h in histories}.values())
+    rng = random.Random(seed)
+    classes: list[SpaceClass] = []
+    attempts = 0
+    while len(classes) < count and attempts < count * 20:
+        attempts += 1
+        chosen, history = rng.choice(patients), rng.choice(pool)
+        try:
+            profile = _profile(chosen, history)
+        except (AssertionError, ValueError):
+            continue  # a patient this history cannot describe (e.g. a man on ovarian suppression)
+        classes.append(_space_class(profile, "sample", chosen, history))
+    return ProfileSpace(
+        tuple(axes), len(pool), len(patients), tuple(classes), (tuple(patients), tuple(pool))
     )
