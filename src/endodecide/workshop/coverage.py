@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from endodecide.facts import line_facts, patient_fact
@@ -30,6 +31,7 @@ __all__ = [
     "Outcome",
     "PackIndex",
     "broken_invariants",
+    "evaluate_dates",
     "evaluate_space",
     "known_limitation",
     "shown_options",
@@ -208,6 +210,29 @@ def _evaluate_slice(job: tuple[int, list[Profile]]) -> list[Outcome]:
     return found
 
 
+def _init_dated_worker(pack: RulePack) -> None:
+    _WORKER.update(base=pack, dated={})
+
+
+def _evaluate_dated_slice(job: tuple[date, int, list[Profile]]) -> list[Outcome]:
+    """One slice of profiles at one date: the worker keeps one evaluator per date."""
+    from endodecide.evaluate import Evaluator
+    from endodecide.rulepack import pack_at
+
+    day, start, profiles = job
+    if day not in _WORKER["dated"]:
+        at = pack_at(_WORKER["base"], day)
+        _WORKER["dated"][day] = (PackIndex.of(at), Evaluator(at))
+    index, evaluator = _WORKER["dated"][day]
+    found = []
+    for position, profile in enumerate(profiles, start):
+        result, evaluation = evaluator.evaluate_traced(profile)
+        fired = {firing.rule_id for firing in evaluation.firings}
+        derived = frozenset((f["name"], f["value"]) for f in evaluation.derived)
+        found.append(classify(index, position, profile, fired, derived, result))
+    return found
+
+
 @dataclass
 class CoverageResult:
     """Everything ``endodecide coverage`` reports."""
@@ -283,3 +308,35 @@ def evaluate_space(
             done=lambda part: advance(len(part)),
         )
     return CoverageResult(space, [outcome for part in parts for outcome in part])
+
+
+def evaluate_dates(
+    pack: RulePack,
+    days: list[date],
+    space: ProfileSpace,
+    workers: int | None = None,
+    chunk: int = 300,
+) -> dict[date, CoverageResult]:
+    """Evaluate one space at several dates of the pack's timeline, in one pool of workers (each
+    builds the pack of a date once): the timeline check of ``rules lint``."""
+    profiles = space.profiles()
+    workers = plan_workers(workers)
+    jobs = [
+        (day, start, profiles[start : start + chunk])
+        for day in days
+        for start in range(0, len(profiles), chunk)
+    ]
+    label = f"{len(profiles):,} profiles at {len(days)} dates of the timeline"
+    with progress(label, len(profiles) * len(days)) as advance:
+        parts = ordered_map(
+            _evaluate_dated_slice,
+            jobs,
+            workers,
+            _init_dated_worker,
+            (pack,),
+            done=lambda part: advance(len(part)),
+        )
+    outcomes: dict[date, list[Outcome]] = {day: [] for day in days}
+    for (day, _, _), part in zip(jobs, parts, strict=True):
+        outcomes[day].extend(part)
+    return {day: CoverageResult(space, found) for day, found in outcomes.items()}

@@ -21,7 +21,7 @@ from endodecide.profile import Profile
 from endodecide.rulepack import RulePack, pack_at
 from endodecide.rulepack.schema import RuleFile
 from endodecide.rulepack.timeline import change_dates, started
-from endodecide.workshop.coverage import CoverageResult, evaluate_space
+from endodecide.workshop.coverage import CoverageResult, evaluate_dates, evaluate_space
 from endodecide.workshop.space import sample_space
 
 __all__ = ["LintReport", "lint_pack"]
@@ -154,11 +154,12 @@ def _invariant_problems(
     return problems
 
 
-# At every date of the timeline after the review, the invariants are checked on a seeded sample
-# of this many profiles (every patient class of that date's pack meets histories of the review's
-# space, the rules' examples and nothing else): the full space of the latest pack is too large
-# to evaluate at every date (``coverage --as-of DATE`` checks one date over its whole space).
-DATED_SAMPLE = 600
+# At every date of the timeline after the review, the invariants are checked on one seeded
+# sample of this many profiles (patient classes of the latest pack, which probe every threshold
+# and value its conditions name, with histories of the review's space and of the rules' own
+# examples): the full space of the latest pack is too large to evaluate at every date
+# (``coverage --as-of DATE`` checks one date over its whole space).
+DATED_SAMPLE = 400
 
 
 def lint_pack(pack: RulePack, workers: int | None = None) -> LintReport:
@@ -189,13 +190,14 @@ def lint_pack(pack: RulePack, workers: int | None = None) -> LintReport:
             for example in rule.examples
         ),
     ]
-    for moment in change_dates(_cards(pack)):
-        if moment <= review.date:
-            continue
-        at = pack_at(pack, moment)
-        result = evaluate_space(at, workers, sample_space(at, histories, DATED_SAMPLE))
-        errors += _invariant_problems(at, result, sampled=True)
-        dated.append((at, result))
+    days = [moment for moment in change_dates(_cards(pack)) if moment > review.date]
+    if days:
+        latest = pack_at(pack, days[-1])
+        sample = sample_space(latest, histories, DATED_SAMPLE)
+        for moment, result in evaluate_dates(pack, days, sample, workers).items():
+            at = pack_at(pack, moment)
+            errors += _invariant_problems(at, result, sampled=True)
+            dated.append((at, result))
     warnings: list[Problem] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     for day, result in dated:
