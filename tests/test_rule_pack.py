@@ -90,7 +90,7 @@ def test_every_strategy_of_the_review_has_its_rule(
 
 
 def test_every_manifest_strategy_is_used(pack: RulePack) -> None:
-    used = {rule.card.strategy for rule in pack.rules.values()}
+    used = {rule.card.strategy for rule in pack.every_rule.values()}
     assert {s.id for s in pack.manifest.strategies} == used
 
 

@@ -18,13 +18,20 @@ _MET = {
 
 
 def cited_by(pack: RulePack, entry_id: str) -> list[tuple[str, str]]:
-    """(rule id, "for" or "against") for every rule citing the entry, in rule order."""
+    """(rule or direction id, how) for everything citing the entry: "for" or "against" an
+    option, "timeline" (a dated change of the rule), "direction" (a scored future direction);
+    rules in rule order (every rule, in force on the pack's date or not), then directions."""
     found = []
-    for rule in pack.rules.values():
+    for rule in pack.every_rule.values():
         if entry_id in rule.card.evidence:
             found.append((rule.id, "for"))
         if entry_id in rule.card.contrary_evidence:
             found.append((rule.id, "against"))
+        if any(entry_id in change.evidence for change in rule.card.timeline):
+            found.append((rule.id, "timeline"))
+    for direction in pack.manifest.directions:
+        if entry_id in direction.evidence:
+            found.append((direction.id, "direction"))
     return found
 
 
@@ -43,7 +50,9 @@ def render_entry(pack: RulePack, entry: EvidenceEntry) -> str:
     later = " - published after the pack's evidence date" if pack.after_evidence_date(entry) else ""
     lines = [
         f"{entry.id} - {entry.short_name}",
-        f"  {entry.kind.replace('_', ' ')}, {entry.year}{later}",
+        f"  {entry.kind.replace('_', ' ')}, {entry.year}"
+        + (f" (published {entry.published})" if entry.published else "")
+        + later,
         "",
         wrap(entry.citation, "  "),
         f"  {entry.identifiers}",
@@ -62,8 +71,15 @@ def render_entry(pack: RulePack, entry: EvidenceEntry) -> str:
         lines.append(wrap(f"Notes: {entry.notes}", "    ", "  "))
     citing = cited_by(pack, entry.id)
     lines += ["", "  Cited by:"]
+    directions = {d.id: d.title for d in pack.manifest.directions}
     for rule_id, stance in citing:
-        title = pack.rules[rule_id].card.title
-        suffix = " (as evidence against the option)" if stance == "against" else ""
+        if stance == "direction":
+            lines.append(wrap(f"direction {rule_id}: {directions[rule_id]}", "      ", "    - "))
+            continue
+        title = pack.every_rule[rule_id].card.title
+        suffix = {
+            "against": " (as evidence against the option)",
+            "timeline": " (a dated change of the rule)",
+        }.get(stance, "")
         lines.append(wrap(f"{rule_id} {title}{suffix}", "      ", "    - "))
     return "\n".join(lines) + "\n"
