@@ -160,13 +160,19 @@ def test_console_script_matches_module_entry() -> None:
 
 
 def test_rules_lint_passes_on_the_shipped_pack(pack: RulePack, space: ProfileSpace) -> None:
-    """rules lint loads the pack, runs every rule's examples and the whole profile space."""
+    """rules lint loads the pack, runs every rule's examples, the whole profile space at the
+    review's date and a sample at every later date of the timeline."""
+    from endodecide.rulepack.timeline import change_dates
+    from endodecide.workshop.lint import DATED_SAMPLE
+
+    later = change_dates([r.card for r in pack.every_rule.values()])
     done = cli("rules", "lint")
     assert done.returncode == 0, done.stderr
     assert (
-        f"{len(pack.rules)} rules checked: schema, evidence, examples and "
-        f"{len(space):,} profile classes; "
-    ) in done.stdout
+        f"{len(pack.every_rule)} rules checked: schema, evidence, timeline, examples, "
+        f"{len(space):,} profile classes at the review's date and a sample of {DATED_SAMPLE} "
+        f"profiles at each of {len(later)} later dates; "
+    ) in " ".join(done.stdout.split())
     assert "0 warning(s)" in done.stdout and done.stderr == ""
 
 

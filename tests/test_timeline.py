@@ -18,6 +18,7 @@ from endodecide.evaluate import Evaluator
 from endodecide.profile import load_profile
 from endodecide.result import ProfileResult
 from endodecide.rulepack import RulePack, load_pack, pack_at
+from endodecide.rulepack.conditions import plain_words
 from endodecide.rulepack.timeline import NOT_DIRECTIONS, history
 from tests.conftest import PROFILES, RULES, cli, edit_rule, edit_text
 
@@ -327,3 +328,29 @@ def test_catalog_and_coverage_accept_a_date(tmp_path: Path, pack: RulePack) -> N
     assert f"evidence as of **{pack.latest_date}**" in catalog and "ED320" in catalog
     review = cli("rules", "catalog", "--out", str(tmp_path / "r"), "-f", "md")
     assert "ED320" not in (tmp_path / "r" / "catalog.md").read_text(), review.stderr
+
+
+def test_a_2014_rule_excludes_a_class_from_the_date_the_class_exists(
+    pack: RulePack, latest: RulePack
+) -> None:
+    """ED310 (palbociclib + letrozole) excludes progression on a CDK4/6 inhibitor; before ED029
+    exists (PALOMA-3) nothing can conclude it, so the condition is left out at the review's
+    date (its answers stay as they were) and holds from then on."""
+    from tests.conftest import make_profile
+
+    relapsed = make_profile(
+        disease={"setting": "recurrence", "extent": "bone_only"},
+        endocrine_history=[
+            {
+                "agents": ["tamoxifen", "palbociclib"],
+                "setting": "adjuvant",
+                "months": 30,
+                "ended": "relapse",
+            }
+        ],
+    )
+    review_rule = pack.rules["ED310"]
+    assert not any("CDK4/6" in plain_words(item) for item in review_rule.when)
+    assert any("CDK4/6" in plain_words(item) for item in latest.rules["ED310"].when)
+    assert "ED310" not in Evaluator(latest).fired_rules(relapsed)
+    assert "ED310" in Evaluator(pack_at(pack, date(2015, 5, 31))).fired_rules(relapsed)

@@ -9,13 +9,14 @@ import os
 from datetime import date
 from pathlib import Path
 
+from endodecide.dates import PartialDate
 from endodecide.errors import Problem, RulePackError, display_path
 from endodecide.evidence import EvidenceCatalogue, load_evidence
 from endodecide.profile import profile_from_data
 from endodecide.rulepack.cache import cache_key, load_cached, store
 from endodecide.rulepack.check import check_pack, check_rule
 from endodecide.rulepack.compile import compile_program, compute_strata
-from endodecide.rulepack.conditions import ConditionError, parse_when
+from endodecide.rulepack.conditions import Condition, ConditionError, Group, parse_when
 from endodecide.rulepack.invariants import INVARIANTS, InvariantSet, load_invariants
 from endodecide.rulepack.model import Example, Limitation, Rule, RulePack
 from endodecide.rulepack.program import Program
@@ -173,9 +174,17 @@ def _load(root: Path) -> RulePack:
     evidence_date = date.fromisoformat(manifest.evidence_as_of)
     rule_ids = {r.id for r in rules}
     for rule in rules:
-        problems.extend(check_timeline(rule, evidence_date, evidence, rule_ids))
+        problems.extend(
+            check_timeline(rule, evidence_date, evidence, rule_ids if complete else None)
+        )
     problems.extend(
-        check_directions(manifest, evidence, rule_ids, manifest_doc.name, manifest_doc.line_of)
+        check_directions(
+            manifest,
+            evidence,
+            rule_ids if complete else None,
+            manifest_doc.name,
+            manifest_doc.line_of,
+        )
     )
     invariants = load_invariants(
         root,
@@ -237,6 +246,7 @@ def _load(root: Path) -> RulePack:
             _limitations(manifest, manifest_doc),
             invariants,
             all_rules=every,
+            all_limitations=_limitations(manifest, manifest_doc),
         ),
         evidence_date,
     )
@@ -263,14 +273,30 @@ def pack_at(pack: RulePack, day: date) -> RulePack:
 
 def _at(pack: RulePack, day: date) -> RulePack:
     every = pack.every_rule
-    rules = {
-        rule_id: dataclasses.replace(rule, card=rule_at(rule.card, day))
-        for rule_id, rule in every.items()
-        if in_force(rule.card, day)
+    chosen = {rule_id: rule for rule_id, rule in every.items() if in_force(rule.card, day)}
+    derivable = {
+        (rule.card.then.derive.fact, rule.card.then.derive.value)
+        for rule in chosen.values()
+        if rule.card.then.derive is not None
     }
+    rules = {
+        rule_id: dataclasses.replace(
+            rule,
+            card=rule_at(rule.card, day),
+            when=[item for item in rule.when if not _vacuous(item, derivable)],
+        )
+        for rule_id, rule in chosen.items()
+    }
+    limitations = [
+        limitation
+        for limitation in pack.all_limitations or pack.limitations
+        if limitation.since is None or PartialDate.parse(limitation.since).known_by(day)
+    ]
     return dataclasses.replace(
         pack,
         rules=rules,
+        limitations=limitations,
+        all_limitations=pack.all_limitations or pack.limitations,
         program=_compile(pack.manifest.name, list(rules.values())),
         all_rules=every,
         as_of="" if day == pack.evidence_date else day.isoformat(),
@@ -287,7 +313,11 @@ def _limitations(manifest: PackManifest, doc: Document) -> list[Limitation]:
     for index, spec in enumerate(manifest.known_limitations):
         base = ("known_limitations", index, "when")
         try:
-            found.append(Limitation(spec.id, spec.title, spec.summary, parse_when(spec.when, base)))
+            found.append(
+                Limitation(
+                    spec.id, spec.title, spec.summary, parse_when(spec.when, base), spec.since
+                )
+            )
         except ConditionError as exc:
             problems.append(doc.problem(exc.loc, exc.message, exc.code))
     if problems:
@@ -297,6 +327,18 @@ def _limitations(manifest: PackManifest, doc: Document) -> list[Limitation]:
 
 def _with_stratum(rule: Rule, stratum: int) -> Rule:
     return dataclasses.replace(rule, stratum=stratum)
+
+
+def _vacuous(item: Condition | Group, derivable: set[tuple[str, str]]) -> bool:
+    """A negated condition on derived values no rule in force can conclude on this date (a
+    rule of 2014 excluding progression on a drug class whose derive rule starts later): it
+    always holds then, so it is left out of the program and of the explanation."""
+    return (
+        isinstance(item, Condition)
+        and item.fact.source == "derived"
+        and item.negated
+        and not any((item.fact.name, str(value)) in derivable for value in item.values)
+    )
 
 
 def default_rules_dir() -> Path:

@@ -63,6 +63,7 @@ class Limitation:
     title: str
     summary: str
     when: list[Condition | Group]
+    since: str | None = None  # documented from this date on (YYYY[-MM[-DD]])
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class RulePack:
     invariants: InvariantSet = field(default_factory=InvariantSet)
     all_rules: dict[str, Rule] = field(default_factory=dict)
     as_of: str = ""
+    all_limitations: list[Limitation] = field(default_factory=list)
 
     @property
     def evidence_date(self) -> dt.date:

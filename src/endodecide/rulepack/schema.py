@@ -239,6 +239,10 @@ class LimitationSpec(_Strict):
     title: Line
     summary: Prose
     when: Annotated[list[Any], Field(min_length=1, max_length=30)]
+    since: DateText | None = Field(
+        default=None,
+        description="For a gap that exists only from a later date (drugs of later evidence).",
+    )
 
 
 class Direction(_Strict):

@@ -137,7 +137,7 @@ def example_day(card: RuleFile, evidence_date: date, latest: date) -> date:
 
 
 def check_timeline(
-    rule: Rule, evidence_as_of: date, evidence: EvidenceCatalogue, rule_ids: set[str]
+    rule: Rule, evidence_as_of: date, evidence: EvidenceCatalogue, rule_ids: set[str] | None
 ) -> list[Problem]:
     """A rule's dates: after the evidence date, in order, each the publication date of its
     deciding evidence, its evidence published by then; replacements that exist."""
@@ -162,7 +162,7 @@ def check_timeline(
                     "E422",
                 )
         for target in change.replaced_by:
-            if target not in rule_ids or target == card.id:
+            if rule_ids is not None and (target not in rule_ids or target == card.id):
                 problem(
                     f"timeline.{index}.replaced_by",
                     f"'{target}' is not another rule of the pack",
@@ -210,12 +210,13 @@ def check_timeline(
 def check_directions(
     manifest: PackManifest,
     evidence: EvidenceCatalogue,
-    rule_ids: set[str],
+    rule_ids: set[str] | None,
     source: str,
     line_of: Callable[[tuple[str | int, ...]], int | None],
 ) -> list[Problem]:
     """The review's future directions: known strategies, evidence and rules, a verdict dated by
-    its evidence, and one direction at least for every strategy but classification and scope."""
+    its evidence, and one direction at least for every strategy but classification and scope.
+    ``rule_ids`` is None when some rule file could not be read (its id is then unknown)."""
     problems: list[Problem] = []
 
     def problem(index: int, field: str, message: str, code: str) -> None:
@@ -232,7 +233,7 @@ def check_directions(
             if ref not in evidence.entries:
                 problem(index, "evidence", f"evidence '{ref}' is not in the catalogue", "E422")
         for rule_id in direction.rules:
-            if rule_id not in rule_ids:
+            if rule_ids is not None and rule_id not in rule_ids:
                 problem(index, "rules", f"'{rule_id}' is not a rule of the pack", "E437")
         when = PartialDate.parse(direction.date)
         known = [evidence.entries[ref] for ref in direction.evidence if ref in evidence.entries]

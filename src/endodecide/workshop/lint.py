@@ -107,8 +107,13 @@ def counter_example_yaml(profile: Profile, label: str) -> str:
 
 
 def _invariant_problems(
-    pack: RulePack, coverage: CoverageResult, sampled: bool = False
+    pack: RulePack,
+    coverage: CoverageResult,
+    sampled: bool = False,
+    reported: set[str] | None = None,
 ) -> list[Problem]:
+    """One error per broken invariant (none for those in ``reported``: already broken at an
+    earlier date, which is where a reader should start)."""
     """One error per broken invariant: the rules that broke it, on how many profiles, and the
     simplest counter-example as a profile YAML that reproduces it."""
     rules: dict[str, set[str]] = {}
@@ -128,9 +133,12 @@ def _invariant_problems(
     if pack.as_of:
         when = f" (evidence as of {pack.date}{', a fixed sample' if sampled else ''})"
     problems = []
+    reported = set() if reported is None else reported
+    run = f"endodecide run FILE --as-of {pack.date}" if pack.as_of else "endodecide run FILE"
     for invariant in pack.invariants.invariants:
-        if invariant.id not in count:
+        if invariant.id not in count or invariant.id in reported:
             continue
+        reported.add(invariant.id)
         _, profile, blamed_rules = simplest[invariant.id]
         by = ", ".join(sorted(rules[invariant.id])) or "no rule (no option is offered)"
         shown = ", ".join(blamed_rules) or "no rule"
@@ -146,7 +154,7 @@ def _invariant_problems(
                 "E460",
                 detail=(
                     f"--- # counter-example for {invariant.id}, broken by {shown}: save as a "
-                    f".yaml file and run `endodecide run FILE`\n"
+                    f".yaml file and run `{run}`\n"
                     f"{counter_example_yaml(profile, label)}...\n"
                 ),
             )
@@ -180,7 +188,8 @@ def lint_pack(pack: RulePack, workers: int | None = None) -> LintReport:
                 "E450",
             )
         )
-    errors += _invariant_problems(review, coverage)
+    reported: set[str] = set()
+    errors += _invariant_problems(review, coverage, reported=reported)
     dated = [(review, coverage)]
     histories = [
         *coverage.space.parts[1],
@@ -196,7 +205,7 @@ def lint_pack(pack: RulePack, workers: int | None = None) -> LintReport:
         sample = sample_space(latest, histories, DATED_SAMPLE)
         for moment, result in evaluate_dates(pack, days, sample, workers).items():
             at = pack_at(pack, moment)
-            errors += _invariant_problems(at, result, sampled=True)
+            errors += _invariant_problems(at, result, sampled=True, reported=reported)
             dated.append((at, result))
     warnings: list[Problem] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
