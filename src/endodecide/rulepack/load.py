@@ -172,7 +172,9 @@ def _load(root: Path) -> RulePack:
             rules.append(rule)
     complete = len(rules) == len(files)
     evidence_date = date.fromisoformat(manifest.evidence_as_of)
-    rule_ids = {r.id for r in rules}
+    # ids as written and as file names say (a misnamed file is its own error, E420, not a
+    # cascade of unknown-rule errors wherever the id is named)
+    rule_ids = {r.id for r in rules} | {path.name.split("-", 1)[0] for path in files}
     for rule in rules:
         problems.extend(
             check_timeline(rule, evidence_date, evidence, rule_ids if complete else None)
