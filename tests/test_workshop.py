@@ -87,13 +87,13 @@ def test_lint_reports_seeded_pack_problems_with_file_and_line(
 @pytest.mark.slow
 def test_lint_reports_an_unused_evidence_entry(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    ed115 = Path("optimise-endocrine/ED115-estradiol-after-aromatase-inhibitor.yaml")
-    _edit(root, ed115, "evidence: [estradiol-6-vs-30]", "evidence: [milani-2014]")
-    entry_line = _line_of(root, Path("evidence.yaml"), "  - id: estradiol-6-vs-30")
+    ed122 = Path("optimise-endocrine/ED122-ovarian-suppression-with-fulvestrant.yaml")
+    _edit(root, ed122, "evidence: [ofs-fulvestrant-2012, ", "evidence: [")
+    entry_line = _line_of(root, Path("evidence.yaml"), "  - id: ofs-fulvestrant-2012")
     done = cli("rules", "lint", str(root))
     assert done.returncode == 1
     assert (
-        f"{root / 'evidence.yaml'}:{entry_line}: id: E432 evidence 'estradiol-6-vs-30' is not "
+        f"{root / 'evidence.yaml'}:{entry_line}: id: E432 evidence 'ofs-fulvestrant-2012' is not "
         "cited by any rule or invariant"
     ) in done.stderr
 
