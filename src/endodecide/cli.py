@@ -19,6 +19,7 @@ import json
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -609,6 +610,23 @@ def handout(
     )
 
 
+def _pages(
+    out: str | None, output: ReportFormat, stem: str, render: Callable[[Format], str]
+) -> None:
+    """A page to read: Markdown on the terminal, or STEM.html / STEM.md written to --out."""
+    from endodecide.render.report import write_atomic
+
+    if out is None:
+        sys.stdout.write(render("md"))
+        return
+    folder = _out_path(out)
+    _make_folder(folder)
+    formats = _formats(output)
+    for fmt in formats:
+        write_atomic(folder / f"{stem}.{fmt}", render(fmt))
+    _echo_with_disclaimer(f"Wrote the {stem} as {' and '.join(formats)} to {display_path(folder)}.")
+
+
 @app.command()
 def timeline(
     target: Annotated[
@@ -629,7 +647,6 @@ def timeline(
     """The dated history of a rule or strategy: when it came into force or changed status after
     the review, and the trials that decided each change."""
     from endodecide.evaluate import pack_info
-    from endodecide.render.report import write_atomic
     from endodecide.render.timeline import render_timeline
     from endodecide.validation import did_you_mean
 
@@ -651,17 +668,7 @@ def timeline(
                 ]
             )
     info = pack_info(pack)
-    if out is None:
-        sys.stdout.write(render_timeline(pack, info, target, title, "md"))
-        return
-    folder = _out_path(out)
-    _make_folder(folder)
-    formats = _formats(output)
-    for fmt in formats:
-        write_atomic(folder / f"timeline.{fmt}", render_timeline(pack, info, target, title, fmt))
-    _echo_with_disclaimer(
-        f"Wrote the timeline as {' and '.join(formats)} to {display_path(folder)}."
-    )
+    _pages(out, output, "timeline", lambda fmt: render_timeline(pack, info, target, title, fmt))
 
 
 @app.command()
@@ -679,24 +686,13 @@ def directions(
 ) -> None:
     """The review's future directions, scored: what became of each, with the deciding trials."""
     from endodecide.evaluate import pack_info
-    from endodecide.render.report import write_atomic
     from endodecide.render.timeline import render_directions
 
     pack = _pack(rules)
     if not pack.manifest.directions:
         _fail([f"{pack.root}/pack.yaml has no 'directions' to score"])
     info = pack_info(pack)
-    if out is None:
-        sys.stdout.write(render_directions(pack, info, "md"))
-        return
-    folder = _out_path(out)
-    _make_folder(folder)
-    formats = _formats(output)
-    for fmt in formats:
-        write_atomic(folder / f"directions.{fmt}", render_directions(pack, info, fmt))
-    _echo_with_disclaimer(
-        f"Wrote the directions as {' and '.join(formats)} to {display_path(folder)}."
-    )
+    _pages(out, output, "directions", lambda fmt: render_directions(pack, info, fmt))
 
 
 @app.command()

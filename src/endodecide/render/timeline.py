@@ -72,7 +72,7 @@ def _review_state(pack: RulePack, rule_id: str) -> TimelineEvent | None:
         card.title,
         card.strategy,
         what,
-        "as the review stated the evidence",
+        "As the review stated the evidence.",
         [pack.evidence.entries[ref] for ref in card.evidence],
     )
 
