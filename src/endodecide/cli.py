@@ -102,6 +102,14 @@ AsOf = Annotated[
         "the pack) or 'review' (the review's evidence date: the default).",
     ),
 ]
+# A page to read (timeline, directions): Markdown on the terminal unless --out names a folder.
+PageOut = Annotated[
+    str | None,
+    typer.Option("--out", "-o", metavar="DIR", help="Write the page here as .html and/or .md."),
+]
+PageFormat = Annotated[
+    ReportFormat, typer.Option("--format", "-f", help="With --out: html, md or both.")
+]
 # --out is read as text, not as a Path: Path("") is ".", so an empty --out would silently mean
 # the current folder. _out_path() turns it into a Path and rejects an empty one (exit 2).
 OutDir = Annotated[str, typer.Option("--out", "-o", metavar="DIR", help="Folder to write into.")]
@@ -633,15 +641,8 @@ def timeline(
         str | None,
         typer.Argument(help="A rule id (ED310) or a strategy (cell-cycle); default: every rule."),
     ] = None,
-    out: Annotated[
-        str | None,
-        typer.Option(
-            "--out", "-o", metavar="DIR", help="Write timeline.html and/or timeline.md here."
-        ),
-    ] = None,
-    output: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="With --out: html, md or both.")
-    ] = ReportFormat.both,
+    out: PageOut = None,
+    output: PageFormat = ReportFormat.both,
     rules: RulesDir = None,
 ) -> None:
     """The dated history of a rule or strategy: when it came into force or changed status after
@@ -673,15 +674,8 @@ def timeline(
 
 @app.command()
 def directions(
-    out: Annotated[
-        str | None,
-        typer.Option(
-            "--out", "-o", metavar="DIR", help="Write directions.html and/or directions.md here."
-        ),
-    ] = None,
-    output: Annotated[
-        ReportFormat, typer.Option("--format", "-f", help="With --out: html, md or both.")
-    ] = ReportFormat.both,
+    out: PageOut = None,
+    output: PageFormat = ReportFormat.both,
     rules: RulesDir = None,
 ) -> None:
     """The review's future directions, scored: what became of each, with the deciding trials."""

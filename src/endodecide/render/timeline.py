@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from endodecide.dates import PartialDate
 from endodecide.disclaimer import disclaimer_at
 from endodecide.evidence import EvidenceEntry
 from endodecide.render.environment import Format, template_environment
@@ -110,8 +111,6 @@ def timeline_events(pack: RulePack, target: str | None) -> list[TimelineEvent]:
 
 
 def _sort_day(text: str) -> date:
-    from endodecide.dates import PartialDate
-
     return PartialDate.parse(text).end
 
 
@@ -119,17 +118,21 @@ def render_timeline(
     pack: RulePack, info: PackInfo, target: str | None, title: str, fmt: Format | str
 ) -> str:
     events = timeline_events(pack, target)
+    return _page("timeline", fmt, pack, info, title=title, events=events, years=_years(events))
+
+
+def _page(name: str, fmt: Format | str, pack: RulePack, info: PackInfo, **values: object) -> str:
+    """A timeline page: it spans the review's date to the latest, and says so."""
+    latest = str(pack.latest_date)
     return (
         template_environment(fmt)
-        .get_template(f"timeline.{fmt}.j2")
+        .get_template(f"{name}.{fmt}.j2")
         .render(
-            disclaimer=disclaimer_at(str(pack.latest_date)),
+            disclaimer=disclaimer_at(latest),
             pack=info,
-            title=title,
-            events=events,
             review_date=str(pack.evidence_date),
-            latest=str(pack.latest_date),
-            years=_years(events),
+            latest=latest,
+            **values,
         )
     )
 
@@ -151,17 +154,8 @@ def render_directions(pack: RulePack, info: PackInfo, fmt: Format | str) -> str:
         }
         for d in pack.manifest.directions
     ]
-    return (
-        template_environment(fmt)
-        .get_template(f"directions.{fmt}.j2")
-        .render(
-            disclaimer=disclaimer_at(str(pack.latest_date)),
-            pack=info,
-            rows=rows,
-            review_date=str(pack.evidence_date),
-            latest=str(pack.latest_date),
-            source_review=pack.manifest.source_review,
-        )
+    return _page(
+        "directions", fmt, pack, info, rows=rows, source_review=pack.manifest.source_review
     )
 
 
