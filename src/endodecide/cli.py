@@ -60,6 +60,11 @@ evidence_app = typer.Typer(
     help="Read the evidence catalogue: list entries, show one entry.", no_args_is_help=True
 )
 app.add_typer(evidence_app, name="evidence")
+workshop_app = typer.Typer(
+    help="Run a rule-review workshop: serve (the web server), minutes (of a session).",
+    no_args_is_help=True,
+)
+app.add_typer(workshop_app, name="workshop")
 
 EXIT_INVALID = 1
 EXIT_INTERNAL = 3
@@ -781,6 +786,72 @@ def evidence_show(
         _fail([f"no evidence entry '{entry_id}'{did_you_mean(entry_id.lower(), known)}"])
     sys.stdout.write(render_entry(pack, entry))
     typer.echo(f"\n{DISCLAIMER}")
+
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        metavar="URL|FILE",
+        help="The workshop database: a SQLite file (created on first run; default "
+        "endodecide-workshop.sqlite3) or a SQLAlchemy URL such as postgresql://...",
+    ),
+]
+
+
+@workshop_app.command("serve")
+def workshop_serve(
+    db: DbOption = None,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on. The default answers this computer only; 0.0.0.0 lets "
+            "participants on your network join."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    rules: RulesDir = None,
+    profiles: Annotated[
+        Path, typer.Option(help="Teaching profiles a session can show beside each rule.")
+    ] = Path("profiles"),
+    as_of: AsOf = None,
+) -> None:
+    """Start the workshop web server: sessions, two voting rounds, results, sign-off, minutes."""
+    from endodecide.web.serve import serve
+    from endodecide.web.state import Settings
+
+    root, pack = _pack_at(rules, as_of)
+    settings = Settings(
+        rules=root,
+        db_url=_db_url(db),
+        profiles=profiles,
+        as_of=pack.date if as_of else None,
+    )
+    serve(settings, host, port)
+
+
+def _db_url(db: str | None) -> str:
+    from endodecide.web.db import database_url
+
+    return database_url(db)
+
+
+@workshop_app.command("minutes")
+def workshop_minutes(
+    session: Annotated[str, typer.Argument(help="The session id (ws-...), as the server shows.")],
+    out: OutDir,
+    db: DbOption = None,
+    rules: RulesDir = None,
+) -> None:
+    """Write a session's minutes (Markdown and HTML) and its proposed edits into --out."""
+    from endodecide.web.minutes import MinutesError, write_session_minutes
+
+    folder = _out_path(out)
+    try:
+        written = write_session_minutes(_db_url(db), session, _pack(rules), folder)
+    except MinutesError as exc:
+        _fail([str(exc)])
+    _echo_with_disclaimer("Wrote " + ", ".join(display_path(path) for path in written) + ".")
 
 
 def _one_line(text: str) -> str:

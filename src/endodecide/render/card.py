@@ -86,9 +86,19 @@ def render_card(pack: RulePack, rule: Rule) -> str:
     review = card.review
     lines += [
         "",
-        f"  Review: {rule.review_state}"
-        + (f" by {review.reviewer_role} on {review.date}" if review.reviewer_role else ""),
+        wrap(_review_line(rule), "      ", "  "),
         f'  To sign off, record in review:  content_hash: "{rule.content_hash}"',
     ]
     lines += [wrap(comment, "      ", "    - ") for comment in review.comments]
     return "\n".join(lines) + "\n"
+
+
+def _review_line(rule: Rule) -> str:
+    """``Review: reviewed by workshop panel on 2026-11-27 (session ..., round 2: ...)``."""
+    review = rule.card.review
+    line = f"Review: {rule.review_state}"
+    if review.reviewer_role:
+        line += f" by {review.reviewer_role} on {review.date}"
+    if review.workshop is not None:
+        line += f" ({review.workshop.summary})"
+    return line

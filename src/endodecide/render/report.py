@@ -28,6 +28,7 @@ __all__ = [
     "ReportFile",
     "render_index",
     "render_report",
+    "report_context",
     "report_names",
     "write_atomic",
 ]
@@ -104,15 +105,26 @@ def render_report(
 ) -> str:
     """One report. ``review_date``: the pack's evidence date, so that a report at another date
     says "standard as of <date>" rather than "as of the review"."""
-    as_of = None if review_date in (None, pack.evidence_as_of) else pack.evidence_as_of
     return _template(fmt, "report").render(
-        disclaimer=pack.disclaimer,
-        pack=pack,
-        r=result,
-        offered=_grouped(result.options, ("standard", "investigational", "deferred"), as_of),
-        against=[o for o in result.options if o.status == "evidence_against"],
-        compare=compare,
+        disclaimer=pack.disclaimer, **report_context(pack, result, compare, review_date)
     )
+
+
+def report_context(
+    pack: PackInfo,
+    result: ProfileResult,
+    compare: Comparison | None = None,
+    review_date: str | None = None,
+) -> dict[str, object]:
+    """What the report's body (``_report_main``) shows: also the workshop playground's."""
+    as_of = None if review_date in (None, pack.evidence_as_of) else pack.evidence_as_of
+    return {
+        "pack": pack,
+        "r": result,
+        "offered": _grouped(result.options, ("standard", "investigational", "deferred"), as_of),
+        "against": [o for o in result.options if o.status == "evidence_against"],
+        "compare": compare,
+    }
 
 
 def render_index(pack: PackInfo, reports: list[ReportFile], fmt: Format) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from endodecide.dates import PARTIAL_DATE_PATTERN, PartialDate
+from endodecide.workshop.panel import ROLES, Role
 
 __all__ = [
     "DeriveSpec",
@@ -22,6 +23,7 @@ __all__ = [
     "Strategy",
     "Then",
     "TimelineChange",
+    "WorkshopRecord",
 ]
 
 Line = Annotated[str, Field(min_length=1, max_length=300)]
@@ -118,13 +120,78 @@ class Then(_Strict):
         return "option" if self.option is not None else "flag"
 
 
+class WorkshopRecord(_Strict):
+    """The workshop session whose panel signed the rule off (``endodecide workshop serve``).
+
+    Fields are declared so that each cross-field check runs on the field it blames: ``voters``
+    after ``panel``, ``agree`` after ``voters`` and ``threshold``.
+    """
+
+    session: Annotated[str, Field(pattern=r"^ws-[0-9a-f]{8}$")]
+    round: Literal[1, 2]
+    panel: Annotated[dict[Role, Annotated[int, Field(ge=1)]], Field(min_length=1)] = Field(
+        description="How many of each role cast a ballot in that round."
+    )
+    voters: Annotated[int, Field(ge=1)] = Field(description="Ballots cast in that round.")
+    threshold: Annotated[int, Field(ge=50, le=100)] = Field(
+        description="Percent of the ballots that had to be 'agree' for consensus."
+    )
+    agree: Annotated[int, Field(ge=0)] = Field(description="Ballots 'agree' in that round.")
+
+    @field_validator("voters")
+    @classmethod
+    def _panel_adds_up(cls, voters: int, info: ValidationInfo) -> int:
+        panel = info.data.get("panel")
+        if panel is not None and sum(panel.values()) != voters:
+            raise ValueError(
+                f"the panel's counts add up to {sum(panel.values())} but voters is {voters}: "
+                "the panel is the people who voted in that round"
+            )
+        return voters
+
+    @field_validator("agree")
+    @classmethod
+    def _consensus(cls, agree: int, info: ValidationInfo) -> int:
+        voters, threshold = info.data.get("voters"), info.data.get("threshold")
+        if voters is None:
+            return agree
+        if agree > voters:
+            raise ValueError(f"agree ({agree}) is more than voters ({voters})")
+        if threshold is not None and agree * 100 < threshold * voters:
+            raise ValueError(
+                f"{agree} of {voters} agreed, below the threshold of {threshold}%: "
+                "a panel signs a rule off only on consensus"
+            )
+        return agree
+
+    @property
+    def percent(self) -> int:
+        """The share of ballots that agreed, rounded down (so it reaches the threshold exactly
+        when consensus was reached)."""
+        return self.agree * 100 // self.voters
+
+    @property
+    def summary(self) -> str:
+        """``session ws-1a2b3c4d, round 2: 3 of 3 agreed, 100%, threshold 75%; panel: 2
+        oncologists, 1 pharmacist``: the record in words, as the card and catalogue show it."""
+        members = ", ".join(
+            f"{count} {role}{'' if count == 1 else 's'}"
+            for role, count in sorted(self.panel.items(), key=lambda item: ROLES.index(item[0]))
+        )
+        return (
+            f"session {self.session}, round {self.round}: {self.agree} of {self.voters} agreed, "
+            f"{self.percent}%, threshold {self.threshold}%; panel: {members}"
+        )
+
+
 class Review(_Strict):
-    """Who reviewed the rule, when, and what they said."""
+    """Who reviewed the rule, when, and what they said; ``workshop`` when a panel signed it."""
 
     status: Literal["draft", "reviewed"] = "draft"
     reviewer_role: Line | None = None
     date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
     content_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{12}$")] | None = None
+    workshop: WorkshopRecord | None = None
     comments: list[Prose] = []
 
     @model_validator(mode="after")
@@ -136,6 +203,8 @@ class Review(_Strict):
                 "a reviewed rule needs reviewer_role, date and content_hash "
                 "(the hash 'endodecide rules show ID' prints)"
             )
+        if self.workshop is not None and self.status != "reviewed":
+            raise ValueError("a workshop record goes with status: reviewed (it is a sign-off)")
         return self
 
 
