@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test quick lint goldens readme clean
+.PHONY: setup demo test quick lint goldens readme screenshots clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "endodecide needs Python 3.11 or 3.12 (durable-rules does not run on 3.13)"; exit 1; }
@@ -44,6 +44,10 @@ goldens: $(STAMP)
 # Rewrite README.md's copy of the demo's summary table from the real output.
 readme: $(STAMP)
 	$(BIN)/python -m tests.test_cli
+
+# Retake the workshop screenshots the README shows (docs/), from the browser test.
+screenshots: $(STAMP)
+	ENDODECIDE_SCREENSHOTS=docs $(BIN)/python -m pytest tests/test_workshop_browser.py -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -8,9 +8,7 @@ chromium is missing, unless ENDODECIDE_REQUIRE_BROWSER=1 (as in CI), where that 
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,28 +16,13 @@ import pytest
 from PIL import Image
 
 from endodecide.rulepack import RulePack
+from tests.browser import CHROMIUM_ARGS, require_chromium
 from tests.conftest import PROFILES, cli
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-REQUIRED = os.environ.get("ENDODECIDE_REQUIRE_BROWSER") == "1"
-# Without the background-networking flags chromium tries to reach Google at start-up.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM = require_chromium()
 
 # A real browser: starting it and painting every report takes seconds.
 pytestmark = pytest.mark.slow
-
-if CHROMIUM is None:
-    if REQUIRED:
-        pytest.fail("chromium is required (ENDODECIDE_REQUIRE_BROWSER=1) but was not found")
-    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 from playwright.sync_api import Browser, sync_playwright  # noqa: E402
 
