@@ -8,12 +8,14 @@ the database lets nobody act as the facilitator. A session is read back as the p
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, Executable, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,6 +44,7 @@ __all__ = ["Conflict", "NewSession", "Store", "digest"]
 # Join codes avoid look-alike characters (0/O, 1/I/L) so they can be read off a projector.
 _JOIN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _JOIN_LENGTH = 6
+_REPLACED = ("vote", "reason", "comment", "proposed_edit", "cast")
 
 
 class Conflict(Exception):
@@ -65,6 +68,18 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        # What never changes once written (a session's row and rules, who a token belongs to)
+        # is kept in memory: a ballot then costs one statement, not five.
+        self._session_rows: dict[str, SessionRow] = {}
+        self._rule_hashes: dict[str, dict[str, str]] = {}
+        self._participants: dict[tuple[str, str], ParticipantRow] = {}
+        # SQLite has one writer at a time, and a writer that finds the file locked sleeps in
+        # growing steps: under a burst of ballots some wait for seconds. Queuing the writes
+        # here instead keeps every wait short and in order (other databases need no queue).
+        self._cast_statement = _cast_statement(engine.dialect.name)
+        self._write_queue = (
+            threading.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
 
     def _db(self) -> Session:
         return self._sessions()
@@ -127,8 +142,13 @@ class Store:
         raise Conflict("could not draw a free session id and join code; try again")
 
     def session(self, session_id: str) -> SessionRow | None:
-        with self._db() as db:
-            return db.get(SessionRow, session_id)
+        row = self._session_rows.get(session_id)
+        if row is None:
+            with self._db() as db:
+                row = db.get(SessionRow, session_id)
+            if row is not None:
+                self._session_rows[session_id] = row
+        return row
 
     def session_by_code(self, code: str) -> SessionRow | None:
         with self._db() as db:
@@ -144,13 +164,16 @@ class Store:
         return bool(token) and secrets.compare_digest(session.facilitator_hash, digest(token or ""))
 
     def rule_hashes(self, session_id: str) -> dict[str, str]:
-        with self._db() as db:
-            rows = db.scalars(
-                select(SessionRuleRow)
-                .where(SessionRuleRow.session_id == session_id)
-                .order_by(SessionRuleRow.position)
-            )
-            return {row.rule_id: row.content_hash for row in rows}
+        """The session's rules, in order, with the content hash each had when it was set up."""
+        if session_id not in self._rule_hashes:
+            with self._db() as db:
+                rows = db.scalars(
+                    select(SessionRuleRow)
+                    .where(SessionRuleRow.session_id == session_id)
+                    .order_by(SessionRuleRow.position)
+                )
+                self._rule_hashes[session_id] = {row.rule_id: row.content_hash for row in rows}
+        return dict(self._rule_hashes[session_id])
 
     # -- participants ------------------------------------------------------------------------
 
@@ -171,13 +194,19 @@ class Store:
     def participant(self, session_id: str, token: str | None) -> ParticipantRow | None:
         if not token:
             return None
-        with self._db() as db:
-            return db.scalars(
-                select(ParticipantRow).where(
-                    ParticipantRow.session_id == session_id,
-                    ParticipantRow.token_hash == digest(token),
-                )
-            ).first()
+        key = (session_id, digest(token))
+        found = self._participants.get(key)
+        if found is None:
+            with self._db() as db:
+                found = db.scalars(
+                    select(ParticipantRow).where(
+                        ParticipantRow.session_id == session_id,
+                        ParticipantRow.token_hash == key[1],
+                    )
+                ).first()
+            if found is not None:
+                self._participants[key] = found
+        return found
 
     # -- rounds ------------------------------------------------------------------------------
 
@@ -238,30 +267,12 @@ class Store:
             "proposed_edit": ballot.proposed_edit,
             "cast": utcnow(),
         }
-        insert = (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert
-        statement = insert(BallotRow).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["participant_id", "rule_id", "round"],
-            set_={
-                k: statement.excluded[k]
-                for k in ("vote", "reason", "comment", "proposed_edit", "cast")
-            },
-        )
-        with self._db() as db, db.begin():
-            still_open = db.scalars(
-                select(RoundRow.number).where(
-                    RoundRow.session_id == session_id,
-                    RoundRow.rule_id == ballot.rule_id,
-                    RoundRow.number == ballot.round,
-                    RoundRow.closed.is_(None),
-                )
-            ).first()
-            if still_open is None:
-                raise Conflict(
-                    f"round {ballot.round} of {ballot.rule_id} is closed: the ballot was not "
-                    "recorded"
-                )
-            db.execute(statement)
+        with self._write_queue, self.engine.begin() as connection:
+            written = connection.execute(self._cast_statement, values).rowcount
+        if written != 1:
+            raise Conflict(
+                f"round {ballot.round} of {ballot.rule_id} is closed: the ballot was not recorded"
+            )
 
     def ballot_count(self, session_id: str) -> int:
         with self._db() as db:
@@ -359,3 +370,41 @@ class Store:
                     for s in rows(SignOffRow, SignOffRow.rule_id)
                 ],
             )
+
+
+def _cast_statement(dialect: str) -> Executable:
+    """One statement, built once: insert the ballot only while its round is open, or replace
+    this participant's earlier ballot of that round. No read-then-write, so concurrent voters
+    never wait on a lock upgrade, and the unique key keeps it to one row."""
+    columns = [
+        "session_id",
+        "participant_id",
+        "rule_id",
+        "round",
+        "vote",
+        "reason",
+        "comment",
+        "proposed_edit",
+        "cast",
+    ]
+    table = BallotRow.__table__
+    round_open = (
+        select(RoundRow.number)
+        .where(
+            RoundRow.session_id == bindparam("session_id"),
+            RoundRow.rule_id == bindparam("rule_id"),
+            RoundRow.number == bindparam("round"),
+            RoundRow.closed.is_(None),
+        )
+        .exists()
+    )
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert
+    statement = insert(BallotRow).from_select(
+        columns,
+        select(*(bindparam(c, type_=table.c[c].type) for c in columns)).where(round_open),
+    )
+    upsert: Executable = statement.on_conflict_do_update(
+        index_elements=["participant_id", "rule_id", "round"],
+        set_={c: statement.excluded[c] for c in _REPLACED},
+    )
+    return upsert
