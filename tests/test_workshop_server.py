@@ -527,3 +527,13 @@ def test_a_playground_profile_with_mistakes_is_a_422_naming_the_fields(app: Fast
     assert "receptors.er: 'maybe' is not allowed; allowed: positive or negative" in text
     assert "receptors.pr: required field is missing" in text and "disease.setting:" in text
     assert "Evidence-backed options" not in text
+
+
+def test_the_join_page_fills_in_a_code_from_its_link_and_health_answers(app: FastAPI) -> None:
+    """/join?code= prefills the code (the link the console shows); /healthz answers JSON."""
+    client = _client(app)
+    page = _page_ok(client, "/join?code=ABC234")
+    assert 'name="code" value="ABC234"' in page
+    health = client.get("/healthz").json()
+    assert health["status"] == "ok" and health["pack"] == _state(app).base.fingerprint
+    assert health["disclaimer"] == DISCLAIMER
