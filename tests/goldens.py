@@ -1,5 +1,6 @@
 """Golden files: the full JSON result of every teaching profile, the Markdown report of a few,
-and the compiled program of one rule of each kind, written by a command.
+the compiled program of one rule of each kind, and the provenance and gap report of a
+hand-written FHIR bundle, written by a command.
 
     python tests/goldens.py        (or: make goldens)
 
@@ -29,6 +30,11 @@ COMPILED_GOLDEN_DIR = GOLDEN_DIR / "compiled"
 # golden: a derive rule with a line alias, an option rule in a later stratum with a negation, and
 # a flag rule. Regenerate them ('make goldens') whenever what the Program holds changes.
 COMPILED_GOLDENS = ("ED003", "ED110", "ED902")
+FHIR_DIR = ROOT / "tests" / "fhir"
+FHIR_GOLDEN_DIR = GOLDEN_DIR / "fhir"
+# Hand-written FHIR bundles whose provenance and gap report ('endodecide fhir import') is kept as
+# a golden: the complete one, every profile field read from a resource or assumed.
+FHIR_GOLDENS = ("postmenopausal-adjuvant-ai-then-progression",)
 
 
 def golden_path(profile: Path) -> Path:
@@ -90,6 +96,18 @@ def render_compiled_golden(rule_id: str) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def fhir_golden_path(stem: str) -> Path:
+    return FHIR_GOLDEN_DIR / f"{stem}.provenance.md"
+
+
+def render_fhir_golden(stem: str) -> str:
+    """The provenance and gap report of one hand-written bundle under tests/fhir/."""
+    from endodecide.fhir.importer import import_bundle
+    from endodecide.fhir.report import render_provenance
+
+    return render_provenance(import_bundle((FHIR_DIR / f"{stem}.json").relative_to(ROOT)))
+
+
 def _plain(value: object) -> object:
     """``value`` as JSON data: dataclasses and named tuples as objects, sets as sorted lists."""
     from dataclasses import fields, is_dataclass
@@ -135,6 +153,12 @@ def main() -> int:
     for rule_id in COMPILED_GOLDENS:
         path = compiled_golden_path(rule_id)
         path.write_text(render_compiled_golden(rule_id), encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+    FHIR_GOLDEN_DIR.mkdir(exist_ok=True)
+    _remove_stale(FHIR_GOLDEN_DIR, "*.md", {fhir_golden_path(s) for s in FHIR_GOLDENS})
+    for stem in FHIR_GOLDENS:
+        path = fhir_golden_path(stem)
+        path.write_text(render_fhir_golden(stem), encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT)}")
     return 0
 

@@ -34,14 +34,16 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(db: Path, rules: Path, port: int | None = None) -> Iterator[LiveServer]:
-    """The server on ``db`` and ``rules``; the banner it printed is in ``output``."""
+def live_server(
+    db: Path, rules: Path, port: int | None = None, command: tuple[str, ...] = ("workshop", "serve")
+) -> Iterator[LiveServer]:
+    """The server (``endodecide workshop serve``, or ``command``) on ``db`` and ``rules``; the
+    banner it printed is in ``output``."""
     port = port or free_port()
     process = subprocess.Popen(
         [
             str(EXE),
-            "workshop",
-            "serve",
+            *command,
             "--db",
             str(db),
             "--rules",

@@ -130,7 +130,7 @@ def test_the_database_is_a_migrated_sqlite_file_in_wal_mode(app: FastAPI, tmp_pa
     assert (tmp_path / "w.sqlite3").is_file()
     with _state(app).store.engine.connect() as db:
         assert db.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert db.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0001"
+        assert db.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
 
 
 def test_the_migrations_build_exactly_the_tables_the_code_declares(app: FastAPI) -> None:
@@ -142,6 +142,40 @@ def test_the_migrations_build_exactly_the_tables_the_code_declares(app: FastAPI)
 
     with _state(app).store.engine.connect() as db:
         assert compare_metadata(MigrationContext.configure(db), Base.metadata) == []
+
+
+def test_a_database_of_the_first_schema_is_upgraded_with_its_data(tmp_path: Path) -> None:
+    """A database left at migration 0001 (with a session in it) is brought to the newest
+    schema when a server starts on it, and the session is still there."""
+    from alembic import command
+    from alembic.config import Config
+
+    from endodecide.web.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = make_engine(url)
+    config = Config()
+    config.set_main_option("script_location", "src/endodecide/web/migrations")
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.exec_driver_sql(
+            "INSERT INTO sessions VALUES ('ws-0000abcd', 'Old', 'ABCDEF', 'x', 75, "
+            "'2014-12-10', 'f', '2026-01-01 00:00:00')"
+        )
+        assert (
+            "cds_cards"
+            not in connection.exec_driver_sql(
+                "SELECT group_concat(name) FROM sqlite_master WHERE type = 'table'"
+            ).scalar()
+        )
+    engine.dispose()
+    upgraded = create_app(Settings(rules=Path("rules"), db_url=url, profiles=PROFILES))
+    with _state(upgraded).store.engine.connect() as db:
+        assert db.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
+        assert db.exec_driver_sql("SELECT count(*) FROM cds_cards").scalar() == 0
+    record = _state(upgraded).store.record("ws-0000abcd")
+    assert record is not None and record.title == "Old"
 
 
 def test_unknown_pages_and_sessions_are_404_pages_with_the_disclaimer(app: FastAPI) -> None:
@@ -537,3 +571,24 @@ def test_the_join_page_fills_in_a_code_from_its_link_and_health_answers(app: Fas
     health = client.get("/healthz").json()
     assert health["status"] == "ok" and health["pack"] == _state(app).base.fingerprint
     assert health["disclaimer"] == DISCLAIMER
+
+
+def test_a_bug_is_a_500_page_and_one_line_that_quotes_nothing(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An exception in a route answers 500 with the disclaimer; stderr names the route and the
+    exception's type, never its message (which could quote a profile)."""
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("label: SECRET-PROFILE-TEXT")
+
+    monkeypatch.setattr(_state(app), "evaluate", broken)
+    client = TestClient(app, raise_server_exceptions=False)
+    link = re.search(r'href="(/playground\?[^"]+)"', client.get("/playground").text)
+    assert link
+    answer = client.get(html.unescape(link[1]))
+    assert answer.status_code == 500 and "Traceback" not in answer.text
+    assert DISCLAIMER in html.unescape(answer.text)
+    err = capsys.readouterr().err
+    assert "internal error on GET /playground: RuntimeError" in err
+    assert "SECRET-PROFILE-TEXT" not in err + answer.text

@@ -65,6 +65,12 @@ workshop_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(workshop_app, name="workshop")
+fhir_app = typer.Typer(
+    help="Hypothetical mCODE FHIR R4 bundles: import one into a profile (with a provenance and "
+    "gap report), export a profile as one.",
+    no_args_is_help=True,
+)
+app.add_typer(fhir_app, name="fhir")
 
 EXIT_INVALID = 1
 EXIT_INTERNAL = 3
@@ -799,35 +805,81 @@ DbOption = Annotated[
 ]
 
 
+Host = Annotated[
+    str,
+    typer.Option(
+        help="Address to listen on. The default answers this computer only; 0.0.0.0 lets "
+        "others on your network connect."
+    ),
+]
+Port = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
+ProfilesDir = Annotated[
+    Path, typer.Option(help="Teaching profiles a session can show beside each rule.")
+]
+
+
 @workshop_app.command("serve")
 def workshop_serve(
     db: DbOption = None,
-    host: Annotated[
-        str,
-        typer.Option(
-            help="Address to listen on. The default answers this computer only; 0.0.0.0 lets "
-            "participants on your network join."
-        ),
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
     rules: RulesDir = None,
-    profiles: Annotated[
-        Path, typer.Option(help="Teaching profiles a session can show beside each rule.")
-    ] = Path("profiles"),
+    profiles: ProfilesDir = Path("profiles"),
     as_of: AsOf = None,
 ) -> None:
     """Start the workshop web server: sessions, two voting rounds, results, sign-off, minutes."""
+    _serve(db, host, port, rules, profiles, as_of, "workshop")
+
+
+@app.command("serve")
+def cds_serve(
+    db: DbOption = None,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    rules: RulesDir = None,
+    profiles: ProfilesDir = Path("profiles"),
+    as_of: AsOf = None,
+) -> None:
+    """Start the CDS Hooks service (discovery, patient-view, feedback) for hypothetical
+    patients labelled as test data; the same server also offers the workshop pages."""
+    _serve(db, host, port, rules, profiles, as_of, "cds")
+
+
+def _serve(
+    db: str | None,
+    host: str,
+    port: int,
+    rules: Path | None,
+    profiles: Path,
+    as_of: str | None,
+    purpose: str,
+) -> None:
     from endodecide.web.serve import serve
     from endodecide.web.state import Settings
 
     root, pack = _pack_at(rules, as_of)
     settings = Settings(
-        rules=root,
-        db_url=_db_url(db),
-        profiles=profiles,
-        as_of=pack.date if as_of else None,
+        rules=root, db_url=_db_url(db), profiles=profiles, as_of=pack.date if as_of else None
     )
-    serve(settings, host, port)
+    serve(settings, host, port, purpose)
+
+
+@app.command("feedback")
+def cds_feedback(
+    db: DbOption = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="text (CSV) or json.")
+    ] = OutputFormat.text,
+) -> None:
+    """Print the feedback the CDS Hooks service received on its cards (accepted or overridden,
+    with the coded reason and comment), with the rule each card came from, as CSV or JSON."""
+    from endodecide.web.minutes import MinutesError, feedback_export
+
+    try:
+        text = feedback_export(_db_url(db), output is OutputFormat.json)
+    except MinutesError as exc:
+        _fail([str(exc)])
+    sys.stdout.write(text)
 
 
 def _db_url(db: str | None) -> str:
@@ -852,6 +904,86 @@ def workshop_minutes(
     except MinutesError as exc:
         _fail([str(exc)])
     _echo_with_disclaimer("Wrote " + ", ".join(display_path(path) for path in written) + ".")
+
+
+@fhir_app.command("import")
+def fhir_import(
+    bundle: Annotated[
+        Path, typer.Argument(help="A FHIR R4 Bundle (JSON) of a hypothetical patient.")
+    ],
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FILE",
+            help="Write the profile here (YAML) and its provenance and gap report beside it "
+            "(FILE's name with .provenance.md).",
+        ),
+    ] = None,
+) -> None:
+    """Read a hypothetical mCODE FHIR bundle into a profile, with its provenance and gaps."""
+    from endodecide.fhir.importer import import_bundle
+    from endodecide.fhir.report import provenance_name, render_profile_yaml, render_provenance
+    from endodecide.render.report import write_atomic
+
+    file = None if out is None else _out_path(out)
+    if file is not None and file.is_dir():
+        _fail([f"{display_path(file)}: --out must be a file name, and this is a folder"])
+    try:
+        result = import_bundle(bundle)
+    except InputError as exc:
+        _fail(exc.problems)
+    if not result.test_data:
+        typer.echo(
+            f"warning: {result.source}: the Patient is not labelled as test data (meta.security "
+            "HTEST); endodecide is for hypothetical patients only",
+            err=True,
+        )
+    profile_text, report_text = render_profile_yaml(result.profile), render_provenance(result)
+    if file is None:
+        sys.stdout.write(f"{profile_text}\n{report_text}")
+        return
+    report_file = file.with_name(provenance_name(file.stem))
+    file.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(file, profile_text)
+    write_atomic(report_file, report_text)
+    _echo_with_disclaimer(
+        f"Wrote the profile to {display_path(file)} and its provenance and gap report to "
+        f"{display_path(report_file)}."
+    )
+
+
+@fhir_app.command("export")
+def fhir_export(
+    profile: Annotated[Path, typer.Argument(help="One profile file (.yaml, .yml, .json).")],
+    out: Annotated[
+        str | None,
+        typer.Option("--out", "-o", metavar="FILE", help="Write the bundle (JSON) here."),
+    ] = None,
+) -> None:
+    """Write a profile as a hypothetical mCODE FHIR R4 bundle (JSON), labelled as test data."""
+    from endodecide.fhir.export import bundle_json
+    from endodecide.profile import load_profile
+    from endodecide.render.report import write_atomic
+
+    file = None if out is None else _out_path(out)
+    if file is not None and file.is_dir():
+        _fail([f"{display_path(file)}: --out must be a file name, and this is a folder"])
+    try:
+        loaded = load_profile(profile)
+    except InputError as exc:
+        _fail(exc.problems)
+    text = bundle_json(loaded.profile)
+    if file is None:
+        sys.stdout.write(text)
+        return
+    file.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(file, text)
+    _echo_with_disclaimer(
+        f"Wrote {loaded.source} as a FHIR R4 bundle, labelled as test data (HTEST), to "
+        f"{display_path(file)}."
+    )
 
 
 def _one_line(text: str) -> str:

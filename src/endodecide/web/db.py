@@ -30,6 +30,8 @@ __all__ = [
     "DEFAULT_DB",
     "BallotRow",
     "Base",
+    "FeedbackRow",
+    "IssuedCardRow",
     "ParticipantRow",
     "RoundRow",
     "SessionProfileRow",
@@ -135,6 +137,34 @@ class SignOffRow(Base):
     voters: Mapped[int] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(12))
     signed: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class IssuedCardRow(Base):
+    """A card the CDS Hooks service answered with: which rule, what it said (never who for)."""
+
+    __tablename__ = "cds_cards"
+    uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    service_id: Mapped[str] = mapped_column(String(60))
+    rule_id: Mapped[str] = mapped_column(String(20))
+    summary: Mapped[str] = mapped_column(String(200))
+    indicator: Mapped[str] = mapped_column(String(10))
+    issued: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class FeedbackRow(Base):
+    """What a user did with a card (CDS Hooks feedback): accepted, or overridden and why."""
+
+    __tablename__ = "cds_feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    service_id: Mapped[str] = mapped_column(String(60))
+    card_uuid: Mapped[str] = mapped_column(String(36), index=True)
+    outcome: Mapped[str] = mapped_column(String(12))
+    reason_system: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reason_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    reason_display: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    user_comment: Mapped[str] = mapped_column(Text, default="")
+    outcome_timestamp: Mapped[str] = mapped_column(String(40))
+    received: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 def database_url(db: str | None) -> str:

@@ -2,7 +2,8 @@
 and near misses, from the same pipeline as ``endodecide run --explain``.
 
 The form is sent with GET, so the page's address reproduces the profile: copy it, or use the
-"link to this profile" the page shows. Nothing is stored.
+"link to this profile" the page shows. ``/report`` renders the full report of such a profile
+(the link on CDS Hooks cards). Nothing is stored.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from endodecide.profile import Profile, profile_from_data
-from endodecide.render.report import report_context
+from endodecide.render.report import render_report, report_context
 from endodecide.sources import Document
 from endodecide.web.pages import page
 from endodecide.web.profile_form import (
@@ -79,4 +80,28 @@ def playground(request: Request) -> Response:
         lines=max(lines, len((data or {}).get("endocrine_history", []) or [])),
         disclaimer=state.info(day).disclaimer,
         **context,
+    )
+
+
+@router.get("/report", response_class=HTMLResponse)
+def report(request: Request) -> Response:
+    """The full report (as ``endodecide report`` writes it) of the profile in the query: the
+    link a CDS Hooks card carries. Nothing is stored; the address is the profile."""
+    state: ServerState = request.app.state.server
+    data, problems = profile_data_from_query(request.query_params.multi_items())
+    checked = problems or _profile(data)
+    if isinstance(checked, list):
+        return page(
+            request,
+            "error",
+            422,
+            page_title="422 Not a complete profile",
+            message="The link does not describe a complete hypothetical profile.",
+            problems=checked,
+        )
+    day = state.default_date
+    result = state.evaluate(day, checked, "report")
+    info = state.info(day)
+    return HTMLResponse(
+        render_report(info, result, "html", review_date=state.base.evidence_date.isoformat())
     )

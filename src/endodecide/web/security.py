@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import secrets
+import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
@@ -19,7 +20,7 @@ from asgi_csrf import Errors, asgi_csrf
 
 from endodecide.disclaimer import DISCLAIMER
 
-__all__ = ["MAX_BODY", "Guard", "error_page_bytes", "with_csrf"]
+__all__ = ["MAX_BODY", "MAX_JSON_BODY", "Guard", "error_page_bytes", "with_csrf"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -28,6 +29,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_BODY = 64 * 1024  # a ballot with a long comment is a few kB; a profile form smaller still
+MAX_JSON_BODY = 512 * 1024  # a CDS Hooks request carries a patient's FHIR resources
 FORM = b"application/x-www-form-urlencoded"
 JSON = b"application/json"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -89,7 +91,8 @@ class Guard:
             if refusal:
                 await _refuse(send, *refusal)
                 return
-            receive = self._limited(receive)
+            kind = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+            receive = self._limited(receive, self._limit(kind))
         started = False
 
         async def send_tracked(message: Message) -> None:
@@ -102,21 +105,27 @@ class Guard:
         except BodyTooLarge:
             if started:
                 raise
-            await _refuse(
-                send, 413, "Too large", f"a submission may be at most {self.max_body // 1024} kB"
+            await _refuse(send, 413, "Too large", "the submission is larger than allowed")
+        except Exception as exc:
+            # A bug. One line on stderr naming the route and the exception's type only: a
+            # message or traceback could quote a hypothetical patient's data or a token.
+            print(
+                f"endodecide: internal error on {scope['method']} {scope['path']}: "
+                f"{type(exc).__name__} (please report)",
+                file=sys.stderr,
+                flush=True,
             )
+            if not started:
+                await _refuse(send, 500, "Internal error", "something went wrong on the server")
 
     def _refusal(self, headers: dict[bytes, bytes]) -> tuple[int, str, str] | None:
         length = headers.get(b"content-length", b"0")
         if not length.isdigit():
             return 400, "Bad request", "the request's Content-Length is not a number"
-        if int(length) > self.max_body:
-            return (
-                413,
-                "Too large",
-                f"a submission may be at most {self.max_body // 1024} kB; shorten the comment",
-            )
         kind = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+        limit = self._limit(kind)
+        if int(length) > limit:
+            return (413, "Too large", f"a submission may be at most {limit // 1024} kB")
         if kind not in (FORM, JSON):
             return (
                 415,
@@ -135,7 +144,10 @@ class Guard:
             )
         return None
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limit(self, kind: bytes) -> int:
+        return MAX_JSON_BODY if kind == JSON else self.max_body
+
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         """``receive`` that fails a body growing past the limit (a lying Content-Length)."""
         seen = 0
 
@@ -143,7 +155,7 @@ class Guard:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_body:
+            if seen > limit:
                 raise BodyTooLarge
             return message
 
