@@ -10,6 +10,7 @@ cards it issued (rule and wording) and the feedback users send on them.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -37,6 +38,7 @@ PREFETCH = {
     "observations": "Observation?patient={{context.patientId}}",
     "medications": "MedicationRequest?patient={{context.patientId}}",
 }
+_ONE_AT_A_TIME = threading.Lock()
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 
@@ -170,11 +172,17 @@ async def patient_view(request: Request) -> Response:
     if isinstance(parsed, JSONResponse):
         return parsed
     assert isinstance(parsed, HookRequest)
-    # Reading FHIR and evaluating is CPU work: off the event loop, so other requests go on
+    # Reading FHIR and evaluating is CPU work: off the event loop, so other requests go on,
+    # and one call at a time (threads would only contend for the interpreter lock)
     return await run_in_threadpool(_answer, request, parsed)
 
 
 def _answer(request: Request, parsed: HookRequest) -> Response:
+    with _ONE_AT_A_TIME:
+        return _answer_now(request, parsed)
+
+
+def _answer_now(request: Request, parsed: HookRequest) -> Response:
     resources, missing = _gathered(parsed)
     patients = [r for r in resources if r.get("resourceType") == "Patient"]
     if not patients:
