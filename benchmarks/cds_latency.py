@@ -58,7 +58,7 @@ from endodecide.disclaimer import DISCLAIMER  # noqa: E402
 from endodecide.fhir.export import export_bundle  # noqa: E402
 from endodecide.profile import collect_profile_files, load_profile  # noqa: E402
 from endodecide.web.cds import SERVICE_ID  # noqa: E402
-from tests.serving import live_server  # noqa: E402
+from tests.serving import live_server, prefetch_of  # noqa: E402
 
 RULES = ROOT / "rules"
 PROFILES = ROOT / "profiles"
@@ -67,12 +67,6 @@ SERVICE = f"/cds-services/{SERVICE_ID}"
 GOAL_MS = 500.0  # CDS Hooks guidance: a service answers within 500 ms
 TIMEOUT = httpx.Timeout(60.0)  # a slow answer is a latency to measure, not a failure
 HEADERS = {"content-type": "application/json"}
-_BY_KEY = {  # the prefetch keys of the service, and the resources each carries
-    "patient": {"Patient"},
-    "conditions": {"Condition"},
-    "observations": {"Observation"},
-    "medications": {"MedicationRequest", "MedicationAdministration"},
-}
 _INSTANCE = "00000000-0000-4000-8000-00000000cafe"  # in the template; a uuid4 replaces it per call
 
 
@@ -94,24 +88,6 @@ class Client:
     failures: list[str] = field(default_factory=list)
 
 
-def _prefetch(bundle: dict[str, Any]) -> dict[str, Any]:
-    """The bundle's resources split as a CDS client prefetches them: the Patient by read, the
-    rest as searchset Bundles (as in ``tests/test_cds_hooks.py``)."""
-    resources = [entry["resource"] for entry in bundle["entry"]]
-    prefetch: dict[str, Any] = {}
-    for key, types in _BY_KEY.items():
-        chosen = [r for r in resources if r["resourceType"] in types]
-        if key == "patient":
-            (prefetch[key],) = chosen
-        else:
-            prefetch[key] = {
-                "resourceType": "Bundle",
-                "type": "searchset",
-                "entry": [{"resource": r} for r in chosen],
-            }
-    return prefetch
-
-
 def _cases() -> list[Case]:
     """Every teaching profile (.yaml, .yml, .json) as a request, in file order."""
     files, problems = collect_profile_files([PROFILES])
@@ -119,7 +95,7 @@ def _cases() -> list[Case]:
         raise SystemExit(f"the teaching profiles could not be listed: {problems}")
     cases: list[Case] = []
     for path in files:
-        prefetch = _prefetch(export_bundle(load_profile(path).profile))
+        prefetch = prefetch_of(export_bundle(load_profile(path).profile))
         body = {
             "hook": "patient-view",
             "hookInstance": _INSTANCE,

@@ -52,22 +52,16 @@ if str(ROOT) not in sys.path:  # run as a script: ``tests.serving`` lives at the
 
 from endodecide.disclaimer import DISCLAIMER  # noqa: E402
 from endodecide.rulepack import load_pack  # noqa: E402
+from endodecide.workshop import panel  # noqa: E402
 from tests.serving import csrf_post, join_code, live_server, opened  # noqa: E402
 
 RULES = ROOT / "rules"
 RESULTS = ROOT / "benchmarks" / "results" / "workshop-load.json"
 SEED = 20141210
 GOAL_MS = 200.0
-ROLES = ("oncologist", "pharmacist", "nurse", "informatician", "trainee", "other")
-VOTES = ("agree", "agree_with_changes", "disagree")
-REASONS = (
-    "evidence-out-of-date",
-    "population-mismatch",
-    "threshold-wrong",
-    "caution-missing",
-    "wrong-status",
-    "other",
-)
+ROLES = panel.ROLES
+VOTES = tuple(panel.VOTES)
+REASONS = tuple(panel.REASONS)
 TIMEOUT = httpx.Timeout(60.0)  # a slow answer is a latency to measure, not a failure
 
 

@@ -12,12 +12,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.conftest import EXE, PROFILES, ROOT
 
-__all__ = ["LiveServer", "csrf_post", "free_port", "join_code", "live_server", "opened"]
+__all__ = [
+    "PREFETCH_TYPES",
+    "LiveServer",
+    "csrf_post",
+    "free_port",
+    "join_code",
+    "live_server",
+    "opened",
+    "prefetch_of",
+]
 
 
 def free_port() -> int:
@@ -97,6 +107,33 @@ def csrf_post(client: httpx.Client, path: str, **data: object) -> httpx.Response
     """POST a form as a browser would: with the CSRF token the cookie carries."""
     form = {"csrftoken": client.cookies.get("csrftoken", ""), **data}
     return client.post(path, data=form)
+
+
+# How a CDS client prefetches a patient for the service's prefetch keys (endodecide.web.cds)
+PREFETCH_TYPES = {
+    "patient": {"Patient"},
+    "conditions": {"Condition"},
+    "observations": {"Observation"},
+    "medications": {"MedicationRequest", "MedicationAdministration"},
+}
+
+
+def prefetch_of(bundle: dict[str, Any]) -> dict[str, Any]:
+    """A bundle's resources split as a CDS client prefetches them: the Patient by read, the
+    rest as searchset Bundles."""
+    resources = [entry["resource"] for entry in bundle["entry"]]
+    prefetch: dict[str, Any] = {}
+    for key, types in PREFETCH_TYPES.items():
+        chosen = [r for r in resources if r["resourceType"] in types]
+        if key == "patient":
+            (prefetch[key],) = chosen
+        else:
+            prefetch[key] = {
+                "resourceType": "Bundle",
+                "type": "searchset",
+                "entry": [{"resource": r} for r in chosen],
+            }
+    return prefetch
 
 
 def join_code(html: str) -> str:

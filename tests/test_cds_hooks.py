@@ -23,18 +23,12 @@ from endodecide.profile import load_profile
 from endodecide.rulepack import RulePack
 from endodecide.web.cds import BUNDLE_EXTENSION, PREFETCH, SERVICE_ID
 from tests.conftest import PROFILES, RULES
-from tests.serving import LiveServer, live_server
+from tests.serving import LiveServer, live_server, prefetch_of
 
 pytestmark = pytest.mark.slow
 
 SCHEMAS = Path(__file__).with_name("cds_hooks")
 SERVICE = f"/cds-services/{SERVICE_ID}"
-_BY_KEY = {
-    "patient": {"Patient"},
-    "conditions": {"Condition"},
-    "observations": {"Observation"},
-    "medications": {"MedicationRequest", "MedicationAdministration"},
-}
 
 
 def _schema(name: str) -> dict[str, Any]:
@@ -61,24 +55,6 @@ def client(server: LiveServer) -> Iterator[httpx.Client]:
 
 def _bundle(stem: str) -> dict[str, Any]:
     return export_bundle(load_profile(PROFILES / f"{stem}.yaml").profile)
-
-
-def _prefetch(bundle: dict[str, Any]) -> dict[str, Any]:
-    """The bundle's resources split as a CDS client prefetches them: the Patient by read, the
-    rest as searchset Bundles."""
-    resources = [entry["resource"] for entry in bundle["entry"]]
-    prefetch: dict[str, Any] = {}
-    for key, types in _BY_KEY.items():
-        chosen = [r for r in resources if r["resourceType"] in types]
-        if key == "patient":
-            (prefetch[key],) = chosen
-        else:
-            prefetch[key] = {
-                "resourceType": "Bundle",
-                "type": "searchset",
-                "entry": [{"resource": r} for r in chosen],
-            }
-    return prefetch
 
 
 def _request(**fields: Any) -> dict[str, Any]:
@@ -110,7 +86,7 @@ def test_patient_view_with_prefetch_gives_a_card_per_option_and_flag(
     """Each option and flag of `run` is a card: short summary, indicator, detail with reasons,
     the trial as source, the report link, the disclaimer; the report link opens the report."""
     stem = "P004-progression-first-line-letrozole"
-    answer = client.post(SERVICE, json=_request(prefetch=_prefetch(_bundle(stem))))
+    answer = client.post(SERVICE, json=_request(prefetch=prefetch_of(_bundle(stem))))
     assert answer.status_code == 200, answer.text
     body = answer.json()
     _valid(body, "response")
@@ -128,7 +104,7 @@ def test_patient_view_with_prefetch_gives_a_card_per_option_and_flag(
     assert "Why it is offered" in standard["detail"]
     report = client.get(standard["links"][0]["url"])
     assert report.status_code == 200 and "Evidence-backed options" in report.text
-    again = client.post(SERVICE, json=_request(prefetch=_prefetch(_bundle(stem))))
+    again = client.post(SERVICE, json=_request(prefetch=prefetch_of(_bundle(stem))))
     assert again.json() == body, "the same request must give the same cards"
 
 
@@ -138,7 +114,7 @@ def test_patient_view_without_prefetch_reads_the_bundle_in_the_extension(
     """A client that cannot prefetch may post the Bundle in extension; the cards are the same."""
     stem = "P002-primary-resistance-adjuvant-ai"
     bundle = _bundle(stem)
-    with_prefetch = client.post(SERVICE, json=_request(prefetch=_prefetch(bundle))).json()
+    with_prefetch = client.post(SERVICE, json=_request(prefetch=prefetch_of(bundle))).json()
     posted = client.post(SERVICE, json=_request(extension={BUNDLE_EXTENSION: bundle}))
     assert posted.status_code == 200
     assert posted.json() == with_prefetch
@@ -162,7 +138,7 @@ def test_a_patient_not_labelled_as_test_data_is_refused_with_a_card(
     for entry in real["entry"]:
         if entry["resource"]["resourceType"] == "Patient":
             entry["resource"].get("meta", {}).pop("security", None)
-    answer = client.post(SERVICE, json=_request(prefetch=_prefetch(real)))
+    answer = client.post(SERVICE, json=_request(prefetch=prefetch_of(real)))
     assert answer.status_code == 200
     _valid(answer.json(), "response")
     (card,) = answer.json()["cards"]
@@ -197,7 +173,7 @@ def test_feedback_is_stored_and_exported_with_the_card_and_reason(client: httpx.
     stem = "P004-progression-first-line-letrozole"
     instance = str(uuid.uuid4())
     cards = client.post(
-        SERVICE, json=_request(hookInstance=instance, prefetch=_prefetch(_bundle(stem)))
+        SERVICE, json=_request(hookInstance=instance, prefetch=prefetch_of(_bundle(stem)))
     ).json()["cards"]
     first, second = cards[0], cards[1]
     reason = second.get("overrideReasons", [{"code": "other", "display": "other"}])[0]
@@ -248,7 +224,7 @@ def test_the_service_logs_no_patient_content(tmp_path: Path) -> None:
         live_server(tmp_path / "x.sqlite3", RULES, command=("serve",)) as running,
         httpx.Client(base_url=running.url) as http,
     ):
-        assert http.post(SERVICE, json=_request(prefetch=_prefetch(bundle))).status_code == 200
+        assert http.post(SERVICE, json=_request(prefetch=prefetch_of(bundle))).status_code == 200
         http.post(SERVICE, content=b"{broken", headers={"content-type": "application/json"})
     output = "\n".join(running.output)
     assert "cds-services" in output  # the banner names the discovery URL
