@@ -45,9 +45,9 @@ goldens: $(STAMP)
 readme: $(STAMP)
 	$(BIN)/python -m tests.test_cli
 
-# Retake the workshop screenshots the README shows (docs/), from the browser test.
+# Retake the screenshots the README shows (docs/), from the browser tests.
 screenshots: $(STAMP)
-	ENDODECIDE_SCREENSHOTS=docs $(BIN)/python -m pytest tests/test_workshop_browser.py -q
+	ENDODECIDE_SCREENSHOTS=docs $(BIN)/python -m pytest tests/test_workshop_browser.py tests/test_report_browser.py -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

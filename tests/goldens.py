@@ -1,6 +1,7 @@
 """Golden files: the full JSON result of every teaching profile, the Markdown report of a few,
-the compiled program of one rule of each kind, and the provenance and gap report of a
-hand-written FHIR bundle, written by a command.
+the compiled program of one rule of each kind, the provenance and gap report of a hand-written
+FHIR bundle, and the endocrine history picture of one profile per resistance class, written by
+a command.
 
     python tests/goldens.py        (or: make goldens)
 
@@ -35,6 +36,16 @@ FHIR_GOLDEN_DIR = GOLDEN_DIR / "fhir"
 # Hand-written FHIR bundles whose provenance and gap report ('endodecide fhir import') is kept as
 # a golden: the complete one, every profile field read from a resource or assumed.
 FHIR_GOLDENS = ("postmenopausal-adjuvant-ai-then-progression",)
+HISTORY_GOLDEN_DIR = GOLDEN_DIR / "history"
+# Profiles whose endocrine history picture (the SVG file beside a Markdown report) is kept as a
+# golden, one per resistance class: relapse early on adjuvant therapy (primary, ED003's 24
+# months from its start), relapse within 12 months of completing it (secondary, ED005 from its
+# end), relapse long after completing it (not resistant, ED006).
+HISTORY_GOLDENS = (
+    "P002-primary-resistance-adjuvant-ai",
+    "P014-secondary-resistance-after-adjuvant-anastrozole",
+    "P016-late-relapse-after-adjuvant-tamoxifen",
+)
 
 
 def golden_path(profile: Path) -> Path:
@@ -108,6 +119,24 @@ def render_fhir_golden(stem: str) -> str:
     return render_provenance(import_bundle((FHIR_DIR / f"{stem}.json").relative_to(ROOT)))
 
 
+def history_golden_path(stem: str) -> Path:
+    return HISTORY_GOLDEN_DIR / f"{stem}.history.svg"
+
+
+def render_history_golden(stem: str, rules: Path = ROOT / "rules") -> str:
+    """The standalone history SVG of one teaching profile, against the rules in ``rules``."""
+    from endodecide.evaluate import Evaluator, pack_info
+    from endodecide.profile import load_profile
+    from endodecide.render.history_svg import history_figure
+    from endodecide.rulepack import load_pack
+
+    pack = load_pack(rules)
+    path = next(p for p in profile_files() if p.stem == stem)
+    loaded = load_profile(path.relative_to(ROOT))
+    result = Evaluator(pack).evaluate(loaded.profile, loaded.source, explain=True)
+    return history_figure(loaded.profile, result, pack, pack_info(pack)).standalone
+
+
 def _plain(value: object) -> object:
     """``value`` as JSON data: dataclasses and named tuples as objects, sets as sorted lists."""
     from dataclasses import fields, is_dataclass
@@ -159,6 +188,12 @@ def main() -> int:
     for stem in FHIR_GOLDENS:
         path = fhir_golden_path(stem)
         path.write_text(render_fhir_golden(stem), encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+    HISTORY_GOLDEN_DIR.mkdir(exist_ok=True)
+    _remove_stale(HISTORY_GOLDEN_DIR, "*.svg", {history_golden_path(s) for s in HISTORY_GOLDENS})
+    for stem in HISTORY_GOLDENS:
+        path = history_golden_path(stem)
+        path.write_text(render_history_golden(stem), encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT)}")
     return 0
 

@@ -12,6 +12,8 @@ from endodecide.disclaimer import DISCLAIMER
 from endodecide.rulepack import RulePack
 from tests.conftest import PROFILES, cli
 
+# The endocrine history picture a Markdown report links, written beside it (render.history_svg)
+HISTORY_IMAGE = re.compile(r'<img src="[\w.-]+\.history\.svg" alt="[^"<>]*" />')
 CITATION_LINK = re.compile(r'href="https://(pubmed\.ncbi\.nlm\.nih\.gov/\d+/|doi\.org/10\.[^"]+)"')
 HOSTILE = """\
 label: <script>alert('label')</script> Relapse | on [letrozole](javascript:alert(1))
@@ -129,8 +131,10 @@ def test_free_text_is_escaped_in_both_formats(tmp_path: Path) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     index = (out / "index.html").read_text()
     assert "<script>" not in index and "&lt;script&gt;" in index
+    assert "<script>" not in (out / "hostile.history.svg").read_text()
     for name in ("hostile.md", "index.md"):
         rendered = _markdown().render((out / name).read_text())
+        rendered = HISTORY_IMAGE.sub("", rendered, count=1)  # the one image the report links
         assert "<script" not in rendered and "<img" not in rendered and "<b>" not in rendered
         assert "javascript:" not in rendered.replace("](javascript:", "")
         assert 'href="javascript' not in rendered
@@ -170,7 +174,13 @@ def test_same_file_name_in_two_folders_gets_two_reports(tmp_path: Path) -> None:
     out = tmp_path / "out"
     done = cli("report", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out), "-f", "md")
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["case-2.md", "case.md", "index.md"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "case-2.history.svg",
+        "case-2.md",
+        "case.history.svg",
+        "case.md",
+        "index.md",
+    ]
 
 
 def test_templates_fail_loudly_on_a_missing_variable() -> None:

@@ -8,6 +8,7 @@ chromium is missing, unless ENDODECIDE_REQUIRE_BROWSER=1 (as in CI), where that 
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,9 @@ CHROMIUM = require_chromium()
 pytestmark = pytest.mark.slow
 
 from playwright.sync_api import Browser, sync_playwright  # noqa: E402
+
+# The report whose first screen the README shows (its history picture against the thresholds)
+SCREENSHOT = "P014-secondary-resistance-after-adjuvant-anastrozole"
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +67,14 @@ def test_report_loads_cleanly_offline_and_paints(
     assert requests == [url], "a report must not fetch anything"
     assert page.locator("h1").count() == 1
     assert page.locator(".disclaimer").count() == 2
-    image = Image.open(io.BytesIO(page.screenshot(full_page=False))).convert("L")
+    shot = page.screenshot(full_page=False)
+    if stem == SCREENSHOT and os.environ.get("ENDODECIDE_SCREENSHOTS"):
+        target = Path(os.environ["ENDODECIDE_SCREENSHOTS"])  # make screenshots: docs/
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "report-history.png").write_bytes(shot)
+    if stem != "index":
+        assert page.locator("svg[role=img] title").count() == 1, "the history picture is missing"
+    image = Image.open(io.BytesIO(shot)).convert("L")
     low, high = image.getextrema()
     assert high - low > 100, "the screenshot is blank"
     histogram = image.histogram()

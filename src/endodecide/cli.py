@@ -405,18 +405,35 @@ def report(
                 then_and_now(pack, *pair, before.date, after.date),
             )
     if results:
+        from endodecide.profile import load_profiles
+        from endodecide.render.history_svg import history_figure
+
         _make_folder(folder)
         reports = [
             ReportFile(name, r)
             for name, r in zip(report_names([r.source for r in results]), results, strict=True)
         ]
+        profiles = {item.source: item.profile for item in load_profiles(paths)[0]}
+        histories = {
+            rep.name: history_figure(
+                profiles[rep.result.source], rep.result, pack, info, file=f"{rep.name}.history.svg"
+            )
+            for rep in reports
+        }
         for fmt in formats:
             pages = {
                 f"{rep.name}.{fmt}": render_report(
-                    info, rep.result, fmt, comparisons[rep.result.source], review
+                    info,
+                    rep.result,
+                    fmt,
+                    comparisons[rep.result.source],
+                    review,
+                    histories[rep.name],
                 )
                 for rep in reports
             }
+            if fmt == "md":  # the picture beside the Markdown report that links it, written first
+                pages = {f"{n}.history.svg": h.standalone for n, h in histories.items()} | pages
             pages[f"index.{fmt}"] = render_index(info, reports, fmt)
             for name, text in pages.items():
                 write_atomic(folder / name, text)
@@ -612,6 +629,7 @@ def handout(
     """Write one printable workshop handout: the teaching cases, their results, the catalogue."""
     from endodecide.evaluate import Evaluator, pack_info
     from endodecide.render.catalog import render_handout
+    from endodecide.render.history_svg import history_figure
     from endodecide.render.report import write_atomic
 
     file = _out_path(out)
@@ -621,8 +639,13 @@ def handout(
         _fail([f"{display_path(file)}: --out must be a file name, and this is a folder"])
     evaluator = Evaluator(pack)
     results = [evaluator.evaluate(item.profile, item.source) for item in loaded]
+    info = pack_info(pack)
+    histories = [
+        history_figure(item.profile, result, pack, info, ident=f"case-{number}-history")
+        for number, (item, result) in enumerate(zip(loaded, results, strict=True), start=1)
+    ]
     file.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(file, render_handout(pack, pack_info(pack), results))
+    write_atomic(file, render_handout(pack, info, results, histories))
     _echo_with_disclaimer(
         f"Wrote the handout ({len(results)} cases, {len(pack.rules)} rules) to "
         f"{display_path(file)}."

@@ -8,6 +8,7 @@ review record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from endodecide.evidence import EvidenceEntry
 from endodecide.render.environment import Format, template_environment
@@ -17,6 +18,9 @@ from endodecide.rulepack.conditions import plain_words
 from endodecide.rulepack.invariants import Invariant, check_in_words
 from endodecide.rulepack.timeline import history
 from endodecide.summary import summarise
+
+if TYPE_CHECKING:
+    from endodecide.render.history_svg import HistoryFigure
 
 __all__ = [
     "InvariantEntry",
@@ -147,9 +151,16 @@ def render_catalog(pack: RulePack, info: PackInfo, fmt: Format) -> str:
     return template_environment(fmt).get_template(f"catalog.{fmt}.j2").render(**_common(pack, info))
 
 
-def render_handout(pack: RulePack, info: PackInfo, results: list[ProfileResult]) -> str:
+def render_handout(
+    pack: RulePack,
+    info: PackInfo,
+    results: list[ProfileResult],
+    histories: list[HistoryFigure] | None = None,
+) -> str:
+    """The workshop handout; ``histories``, one per result, draws each case's endocrine history
+    against the thresholds (``render.history_svg.history_figure``)."""
     return (
         template_environment("html")
         .get_template("handout.html.j2")
-        .render(**_common(pack, info), results=results)
+        .render(**_common(pack, info), results=results, histories=histories or [])
     )

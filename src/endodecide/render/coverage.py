@@ -1,18 +1,34 @@
-"""The coverage report: a terminal summary, CSV files for analysis and an HTML page."""
+"""The coverage report: a terminal summary, CSV files for analysis and an HTML page with two
+charts (profiles per rule, gaps per patient kind) drawn from the same rows as its tables."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
+
+from markupsafe import Markup
 
 from endodecide.disclaimer import DISCLAIMER, disclaimer_at
+from endodecide.render.charts_svg import Bar, bar_chart
 from endodecide.render.environment import template_environment
 from endodecide.rulepack import RulePack
 from endodecide.workshop.coverage import CoverageResult, Outcome
 
-__all__ = ["EXAMPLES_SHOWN", "profiles_csv", "render_coverage_html", "render_summary", "rules_csv"]
+__all__ = [
+    "EXAMPLES_SHOWN",
+    "coverage_charts",
+    "gap_rows",
+    "profiles_csv",
+    "render_coverage_html",
+    "render_summary",
+    "rule_rows",
+    "rules_csv",
+]
 
 EXAMPLES_SHOWN = 10
+# The derived fact gaps are grouped by: the patient's ESO-ESMO ABC2 endocrine-resistance class.
+GROUPED_BY = "endocrine_resistance"
 
 
 def _status(pack: RulePack, rule_id: str) -> str:
@@ -39,6 +55,98 @@ def rule_rows(pack: RulePack, result: CoverageResult) -> list[dict[str, object]]
         }
         for rule in pack.rules.values()
     ]
+
+
+def gap_rows(pack: RulePack, result: CoverageResult) -> list[dict[str, object]]:
+    """Gaps per patient kind: the unexplained gaps of each endocrine-resistance class (as the
+    derive rules concluded it for each in-scope class, in the order of those rules; a class with
+    no gap shows 0), then the gaps each known limitation of the pack documents."""
+    concludes = {
+        rule_id: rule.card.then.derive.value
+        for rule_id, rule in pack.rules.items()
+        if rule.card.then.derive is not None and rule.card.then.derive.fact == GROUPED_BY
+    }
+    in_scope: Counter[str] = Counter()
+    gaps: Counter[str] = Counter()
+    for outcome in result.outcomes:
+        if not outcome.in_scope:
+            continue
+        kind = next((concludes[r] for r in outcome.fired if r in concludes), "")
+        in_scope[kind] += 1
+        gaps[kind] += int(outcome.gap and not outcome.known_limitation)
+    kinds = [*dict.fromkeys(concludes.values()), ""]
+    rows: list[dict[str, object]] = [
+        {
+            "kind": f"endocrine resistance: {kind.replace('_', ' ')}" if kind else "no class",
+            "gaps": gaps[kind],
+            "in_scope": in_scope[kind],
+            "explained_by": "",
+        }
+        for kind in kinds
+        if in_scope[kind]
+    ]
+    rows += [
+        {
+            "kind": limitation.title,
+            "gaps": result.known_limitations[limitation.id],
+            "in_scope": None,
+            "explained_by": f"known limitation {limitation.id}",
+        }
+        for limitation in pack.limitations
+    ]
+    return rows
+
+
+def _count(value: object) -> int:
+    if not isinstance(value, int):
+        raise TypeError(f"a count, not {value!r}")
+    return value
+
+
+def coverage_charts(
+    rules: list[dict[str, object]], gaps: list[dict[str, object]], classes: int
+) -> dict[str, Markup]:
+    """The page's two charts, drawn from the rows of its tables: profiles per rule (in the
+    table's order; a rule that never fires is a bar of 0) and gaps per patient kind."""
+    rule_bars = [
+        Bar(
+            str(row["rule"]), _count(row["profiles"]), note="" if row["profiles"] else "never fires"
+        )
+        for row in rules
+    ]
+    gap_bars = [
+        Bar(str(row["kind"]), _count(row["gaps"]), "hatch" if row["explained_by"] else "solid")
+        for row in gaps
+    ]
+    never = [bar.label for bar in rule_bars if not bar.value]
+    most = max(rule_bars, key=lambda bar: bar.value, default=None)
+    unexplained = sum(_count(row["gaps"]) for row in gaps if not row["explained_by"])
+    rules_desc = (
+        "Horizontal bars, one per rule in the order of the table 'Profiles per rule': how many "
+        f"of the {classes:,} profile classes each rule fires on"
+        + (f"; the most, {most.label}: {most.value:,}" if most else "")
+        + f"; never firing: {', '.join(never) if never else 'none'}."
+    )
+    gaps_desc = (
+        "Horizontal bars, one per row of the table 'Gaps per patient kind'. Solid: in-scope "
+        "classes of each endocrine-resistance class with no standard or investigational option "
+        f"and no documented limitation ({unexplained:,} in all). Hatched: the gaps each known "
+        "limitation of the pack documents. "
+        + "; ".join(f"{bar.label}: {bar.value:,}" for bar in gap_bars)
+        + "."
+    )
+    return {
+        "rules": bar_chart("coverage-rules", "Profiles per rule", rules_desc, rule_bars),
+        "gaps": bar_chart(
+            "coverage-gaps",
+            "Gaps per patient kind",
+            gaps_desc,
+            gap_bars,
+            unit="classes",
+            labels_above=True,
+            legend=[("gap, not documented", "solid"), ("known limitation", "hatch")],
+        ),
+    }
 
 
 def render_summary(
@@ -161,6 +269,7 @@ def rules_csv(pack: RulePack, result: CoverageResult) -> str:
 def render_coverage_html(
     pack: RulePack, result: CoverageResult, seconds: float, workers: int
 ) -> str:
+    rows, gaps = rule_rows(pack, result), gap_rows(pack, result)
     return (
         template_environment("html")
         .get_template("coverage.html.j2")
@@ -173,7 +282,9 @@ def render_coverage_html(
             result=result,
             space=result.space,
             never=result.never_fired(pack),
-            rows=rule_rows(pack, result),
+            rows=rows,
+            gap_rows=gaps,
+            charts=coverage_charts(rows, gaps, len(result.space)),
             seconds=seconds,
             workers=workers,
             examples=EXAMPLES_SHOWN,

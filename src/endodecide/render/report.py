@@ -20,6 +20,7 @@ from endodecide.render.environment import Format, template_environment
 from endodecide.result import Option, PackInfo, ProfileResult
 
 if TYPE_CHECKING:
+    from endodecide.render.history_svg import HistoryFigure
     from endodecide.render.timeline import CompareRow
 
 __all__ = [
@@ -102,11 +103,14 @@ def render_report(
     fmt: Format,
     compare: Comparison | None = None,
     review_date: str | None = None,
+    history: HistoryFigure | None = None,
 ) -> str:
     """One report. ``review_date``: the pack's evidence date, so that a report at another date
-    says "standard as of <date>" rather than "as of the review"."""
+    says "standard as of <date>" rather than "as of the review". ``history``: the endocrine
+    history drawn against the thresholds (``render.history_svg.history_figure``); a Markdown
+    report links its ``file``, which the caller writes beside it."""
     return _template(fmt, "report").render(
-        disclaimer=pack.disclaimer, **report_context(pack, result, compare, review_date)
+        disclaimer=pack.disclaimer, **report_context(pack, result, compare, review_date, history)
     )
 
 
@@ -115,6 +119,7 @@ def report_context(
     result: ProfileResult,
     compare: Comparison | None = None,
     review_date: str | None = None,
+    history: HistoryFigure | None = None,
 ) -> dict[str, object]:
     """What the report's body (``_report_main``) shows: also the workshop playground's."""
     as_of = None if review_date in (None, pack.evidence_as_of) else pack.evidence_as_of
@@ -124,6 +129,7 @@ def report_context(
         "offered": _grouped(result.options, ("standard", "investigational", "deferred"), as_of),
         "against": [o for o in result.options if o.status == "evidence_against"],
         "compare": compare,
+        "history": history,
     }
 
 

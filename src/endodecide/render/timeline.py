@@ -2,7 +2,8 @@
 review's future directions scored (``endodecide directions``), and "then and now" in reports.
 
 Python shapes the rows; the templates (``timeline``, ``directions``, and the report's "then and
-now" section) hold the layout.
+now" section) hold the layout. The HTML pages of ``timeline`` and ``directions`` open with a
+picture of the statuses over the years (``render.evidence_svg``); the Markdown pages do not.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from endodecide.dates import PartialDate
 from endodecide.disclaimer import disclaimer_at
 from endodecide.evidence import EvidenceEntry
 from endodecide.render.environment import Format, template_environment
+from endodecide.render.evidence_svg import direction_band, evidence_picture, timeline_bands
 from endodecide.result import Option, PackInfo, ProfileResult
 from endodecide.rulepack import RulePack
 from endodecide.rulepack.timeline import DatedChange, history
@@ -118,7 +120,26 @@ def render_timeline(
     pack: RulePack, info: PackInfo, target: str | None, title: str, fmt: Format | str
 ) -> str:
     events = timeline_events(pack, target)
-    return _page("timeline", fmt, pack, info, title=title, events=events, years=_years(events))
+    picture = None
+    if fmt == "html":
+        picture = evidence_picture(
+            timeline_bands(pack, target),
+            pack.evidence_date,
+            pack.latest_date,
+            key="timeline-picture",
+            title=f"{title}: statuses over the years",
+            rows="One band per strategy, a row per option rule in it.",
+        )
+    return _page(
+        "timeline",
+        fmt,
+        pack,
+        info,
+        title=title,
+        events=events,
+        years=_years(events),
+        picture=picture,
+    )
 
 
 def _page(name: str, fmt: Format | str, pack: RulePack, info: PackInfo, **values: object) -> str:
@@ -154,8 +175,28 @@ def render_directions(pack: RulePack, info: PackInfo, fmt: Format | str) -> str:
         }
         for d in pack.manifest.directions
     ]
+    picture = None
+    if fmt == "html":
+        bands = [
+            direction_band(pack, d, f"{d.title}: {VERDICTS[d.verdict]}")
+            for d in pack.manifest.directions
+        ]
+        picture = evidence_picture(
+            bands,
+            pack.evidence_date,
+            pack.latest_date,
+            key="directions-picture",
+            title="The review's future directions: the statuses of their rules over the years",
+            rows="One band per direction, a row per option rule that carries it.",
+        )
     return _page(
-        "directions", fmt, pack, info, rows=rows, source_review=pack.manifest.source_review
+        "directions",
+        fmt,
+        pack,
+        info,
+        rows=rows,
+        source_review=pack.manifest.source_review,
+        picture=picture,
     )
 
 

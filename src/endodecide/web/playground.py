@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from endodecide.profile import Profile, profile_from_data
+from endodecide.render.history_svg import history_figure
 from endodecide.render.report import render_report, report_context
 from endodecide.sources import Document
 from endodecide.web.pages import page
@@ -67,8 +68,12 @@ def playground(request: Request) -> Response:
             context["problems"], status = checked, 422
         else:
             result = state.evaluate(day, checked, _SOURCE)
+            info = state.info(day)
             context["result"] = report_context(
-                state.info(day), result, review_date=state.base.evidence_date.isoformat()
+                info,
+                result,
+                review_date=state.base.evidence_date.isoformat(),
+                history=history_figure(checked, result, state.pack(day), info),
             )
             context["link"] = f"/playground?{urlencode(query_from_profile(checked))}"
     lines = requested_lines(params)
@@ -103,5 +108,11 @@ def report(request: Request) -> Response:
     result = state.evaluate(day, checked, "report")
     info = state.info(day)
     return HTMLResponse(
-        render_report(info, result, "html", review_date=state.base.evidence_date.isoformat())
+        render_report(
+            info,
+            result,
+            "html",
+            review_date=state.base.evidence_date.isoformat(),
+            history=history_figure(checked, result, state.pack(day), info),
+        )
     )

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from starlette.exceptions import HTTPException
 
 from endodecide.render.catalog import catalog_entries
+from endodecide.render.charts_svg import vote_chart
 from endodecide.render.environment import Format
 from endodecide.render.minutes import render_minutes, render_proposed_edits
 from endodecide.web.db import SessionRow, utcnow
@@ -447,6 +448,7 @@ def _results_context(record: SessionRecord, state: ServerState) -> dict[str, Any
         "dissent": dissent(record),
         "edits": proposed_edits(record),
         "votes": VOTES,
+        "vote_chart": vote_chart,  # one SVG per rule: its rounds' shares as stacked bars
         "roles": Counter(p.role for p in record.participants),
     }
 
