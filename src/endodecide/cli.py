@@ -1,5 +1,6 @@
 """The command line (the only module importing typer): run, report, validate, schema, rules,
-evidence, coverage, handout, timeline, directions.
+evidence, coverage, handout, timeline, directions, workshop (serve, minutes), fhir (import,
+export), serve (CDS Hooks), feedback.
 
 Everything the user can meet ends at one edge, ``main()``: bad input is one line per problem and
 exit 1, wrong usage exit 2, a bug one line and exit 3 (``ENDODECIDE_DEBUG=1`` shows the

@@ -455,49 +455,50 @@ def _results_context(record: SessionRecord, state: ServerState) -> dict[str, Any
 
 @router.get("/s/{session_id}/results", response_class=HTMLResponse)
 def results(request: Request, session_id: str) -> Response:
-    row = _session(request, session_id)
-    _member(request, row)
-    record = _record(request, session_id)
-    return page(
-        request,
-        "results",
-        disclaimer=_state(request).info(_day(record)).disclaimer,
-        page_title=f"Results - {record.title}",
-        projector=False,
-        **_results_context(record, _state(request)),
-    )
+    return _results_page(request, session_id, projector=False)
 
 
 @router.get("/s/{session_id}/projector", response_class=HTMLResponse)
 def projector(request: Request, session_id: str) -> Response:
+    """The results for the room's screen: bigger, the join code, refreshing every 5 s."""
+    return _results_page(request, session_id, projector=True)
+
+
+def _results_page(request: Request, session_id: str, projector: bool) -> Response:
     row = _session(request, session_id)
     _member(request, row)
     record = _record(request, session_id)
+    extra: dict[str, Any] = {"join_code": row.join_code} if projector else {}
     return page(
         request,
         "results",
         disclaimer=_state(request).info(_day(record)).disclaimer,
-        page_title=f"{record.title}",
-        projector=True,
-        join_code=row.join_code,
+        page_title=record.title if projector else f"Results - {record.title}",
+        projector=projector,
+        **extra,
         **_results_context(record, _state(request)),
     )
 
 
-@router.get("/s/{session_id}/minutes.{fmt}")
-def minutes(request: Request, session_id: str, fmt: str) -> Response:
-    row = _session(request, session_id)
-    _member(request, row)
-    if fmt not in ("md", "html"):
-        raise HTTPException(404, "minutes come as minutes.md or minutes.html")
+def _session_texts(request: Request, session_id: str) -> tuple[SessionRecord, dict[str, Any]]:
+    """A member's session record, and what the minutes and proposed edits are written from."""
+    _member(request, _session(request, session_id))
     state = _state(request)
     record = _record(request, session_id)
-    text = render_minutes(
-        record,
-        rule_infos(state.pack(_day(record)), record),
-        state.info(_day(record)).disclaimer,
-        cast(Format, fmt),
-    )
+    day = _day(record)
+    return record, {
+        "rules": rule_infos(state.pack(day), record),
+        "disclaimer": state.info(day).disclaimer,
+    }
+
+
+@router.get("/s/{session_id}/minutes.{fmt}")
+def minutes(request: Request, session_id: str, fmt: str) -> Response:
+    if fmt not in ("md", "html"):
+        _session(request, session_id)
+        raise HTTPException(404, "minutes come as minutes.md or minutes.html")
+    record, texts = _session_texts(request, session_id)
+    text = render_minutes(record, texts["rules"], texts["disclaimer"], cast(Format, fmt))
     name = f"minutes-{record.id}.{fmt}"
     if fmt == "html":
         return HTMLResponse(text, headers={"content-disposition": f'inline; filename="{name}"'})
@@ -510,13 +511,8 @@ def minutes(request: Request, session_id: str, fmt: str) -> Response:
 
 @router.get("/s/{session_id}/proposed-edits.md")
 def edits(request: Request, session_id: str) -> Response:
-    row = _session(request, session_id)
-    _member(request, row)
-    state = _state(request)
-    record = _record(request, session_id)
-    text = render_proposed_edits(
-        record, rule_infos(state.pack(_day(record)), record), state.info(_day(record)).disclaimer
-    )
+    record, texts = _session_texts(request, session_id)
+    text = render_proposed_edits(record, texts["rules"], texts["disclaimer"])
     return PlainTextResponse(
         text,
         media_type="text/markdown; charset=utf-8",
