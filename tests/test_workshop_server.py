@@ -19,7 +19,7 @@ from endodecide.rulepack import load_pack
 from endodecide.web.app import create_app
 from endodecide.web.db import BallotRow, ParticipantRow, SessionRow
 from endodecide.web.state import ServerState, Settings
-from tests.conftest import PROFILES, rule_path
+from tests.conftest import PROFILES, RULES, rule_path
 
 HOSTILE = '<script>alert("x")</script> **b** [l](javascript:alert(1)) | x'
 HOSTILE_NAME = "<script>alert(1)</script>|**b**"
@@ -27,9 +27,13 @@ BANNER = "Hypothetical profiles only."
 
 
 @pytest.fixture
-def app(tmp_path: Path, rules_copy: Path) -> FastAPI:
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> FastAPI:
+    """The app over a fresh database and the shipped rules (loaded from the pack cache), or a
+    temporary copy of the rules for a test marked ``writes_rules`` (sign-off writes into it)."""
+    writes = request.node.get_closest_marker("writes_rules") is not None
+    rules = request.getfixturevalue("rules_copy") if writes else RULES
     return create_app(
-        Settings(rules=rules_copy, db_url=f"sqlite:///{tmp_path / 'w.sqlite3'}", profiles=PROFILES)
+        Settings(rules=rules, db_url=f"sqlite:///{tmp_path / 'w.sqlite3'}", profiles=PROFILES)
     )
 
 
@@ -462,6 +466,7 @@ def test_hostile_names_and_comments_are_escaped_in_every_page_and_the_minutes(
     assert markdown.headers["content-type"].startswith("text/markdown")
 
 
+@pytest.mark.writes_rules
 def test_sign_off_writes_the_review_record_and_the_rule_reads_as_reviewed(
     app: FastAPI, facilitator: TestClient, rules_copy: Path
 ) -> None:
@@ -481,6 +486,7 @@ def test_sign_off_writes_the_review_record_and_the_rule_reads_as_reviewed(
     assert "signed off" in console
 
 
+@pytest.mark.writes_rules
 def test_sign_off_without_consensus_is_refused_and_the_file_is_untouched(
     app: FastAPI, facilitator: TestClient, rules_copy: Path
 ) -> None:
@@ -493,6 +499,7 @@ def test_sign_off_without_consensus_is_refused_and_the_file_is_untouched(
     assert rule_path(rules_copy, "ED210").read_bytes() == before
 
 
+@pytest.mark.writes_rules
 def test_sign_off_is_refused_when_the_rule_changed_since_the_session_began(
     app: FastAPI, facilitator: TestClient, rules_copy: Path
 ) -> None:
@@ -521,6 +528,7 @@ def test_minutes_and_proposed_edits_come_from_the_session(
     assert a.get(f"/s/{session_id}/minutes.pdf").status_code == 404
 
 
+@pytest.mark.writes_rules
 def test_the_session_survives_a_new_app_on_the_same_database(
     app: FastAPI, facilitator: TestClient, tmp_path: Path, rules_copy: Path
 ) -> None:
