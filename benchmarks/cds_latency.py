@@ -35,8 +35,6 @@ import argparse
 import contextlib
 import datetime as dt
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -54,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: ``tests.serving`` lives at the repo root
     sys.path.insert(0, str(ROOT))
 
-from endodecide.disclaimer import DISCLAIMER  # noqa: E402
+from benchmarks.server_figures import cpu_seconds, machine, ms, percentiles, print_table  # noqa: E402
 from endodecide.fhir.export import export_bundle  # noqa: E402
 from endodecide.profile import collect_profile_files, load_profile  # noqa: E402
 from endodecide.web.cds import SERVICE_ID  # noqa: E402
@@ -155,34 +153,6 @@ def _loaded_client(
     return me
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) used so far by process ``pid``; None where /proc is missing."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 1)
-
-
-def _percentiles(latencies: list[float]) -> dict[str, float]:
-    ordered = sorted(latencies)
-    if not ordered:
-        return {"p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0, "mean": 0.0}
-    cuts = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else []
-    p50, p95, p99 = (cuts[49], cuts[94], cuts[98]) if cuts else (ordered[0],) * 3
-    return {
-        "p50": _ms(p50),
-        "p95": _ms(p95),
-        "p99": _ms(p99),
-        "max": _ms(ordered[-1]),
-        "mean": _ms(statistics.fmean(ordered)),
-    }
-
-
 def run(clients: int, requests: int, unloaded: int) -> dict[str, Any]:
     """The benchmark; its figures (failures listed in ``problems``)."""
     cases = _cases()
@@ -211,19 +181,19 @@ def run(clients: int, requests: int, unloaded: int) -> dict[str, Any]:
             with contextlib.suppress(threading.BrokenBarrierError):
                 start.wait(timeout=180)  # if broken, a client's error shows below
             started = time.perf_counter()
-            server_cpu, client_cpu = _cpu_seconds(server.process.pid), time.process_time()
+            server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()
             for future in futures:
                 future.result()  # a client's exception is a bug here: let it show
             wall = time.perf_counter() - started
             client_cpu = time.process_time() - client_cpu
-            server_after = _cpu_seconds(server.process.pid)
+            server_after = cpu_seconds(server.process.pid)
             if server_cpu is not None and server_after is not None:
                 server_cpu = server_after - server_cpu
 
     loaded = [t for me in people for t in me.latencies]
     failures = [f for me in (cold, quiet, *people) for f in me.failures]
     sent = len(loaded)
-    lat = _percentiles(loaded)
+    lat = percentiles(loaded)
     return {
         "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "profiles": len(cases),
@@ -234,25 +204,20 @@ def run(clients: int, requests: int, unloaded: int) -> dict[str, Any]:
         "calls_cold": len(cold.latencies),
         "failures": len(failures),
         "latency_ms": lat,
-        "unloaded_latency_ms": _percentiles(quiet.latencies),
+        "unloaded_latency_ms": percentiles(quiet.latencies),
         "cold_first_call_ms": {
-            "median": _ms(statistics.median(cold.latencies)),
-            "max": _ms(max(cold.latencies)),
-            "first": _ms(cold.latencies[0]),  # the server's very first call
+            "median": ms(statistics.median(cold.latencies)),
+            "max": ms(max(cold.latencies)),
+            "first": ms(cold.latencies[0]),  # the server's very first call
         },
         "wall_s": round(wall, 2),
         "calls_per_s": round(sent / wall, 1) if wall else 0.0,
         # CPU spent under load, per call: the server's, and this process's (the clients)
-        "server_cpu_ms_per_call": _ms(server_cpu / sent) if server_cpu is not None else None,
-        "client_cpu_ms_per_call": _ms(client_cpu / sent) if sent else None,
+        "server_cpu_ms_per_call": ms(server_cpu / sent) if server_cpu is not None else None,
+        "client_cpu_ms_per_call": ms(client_cpu / sent) if sent else None,
         "goal_p95_ms": GOAL_MS,
         "goal_met": not failures and lat["p95"] < GOAL_MS,  # failed calls measure nothing
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
-            "machine": platform.machine(),
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
         "problems": failures[:20],
     }
 
@@ -263,7 +228,7 @@ def _print(figures: dict[str, Any]) -> None:
         figures["unloaded_latency_ms"],
         figures["cold_first_call_ms"],
     )
-    machine = figures["machine"]
+    host = figures["machine"]
     goal = "yes" if figures["goal_met"] else "NO"
     server_cpu = figures["server_cpu_ms_per_call"]
     rows = [
@@ -293,15 +258,11 @@ def _print(figures: dict[str, Any]) -> None:
             "under load (the clients share the cores)",
         ),
     ]
-    print(
+    print_table(
         f"endodecide CDS Hooks patient-view latency, {figures['timestamp']}, Python "
-        f"{machine['python']}, {machine['cpu_count']} cores, {machine['platform']}"
+        f"{host['python']}, {host['cpu_count']} cores, {host['platform']}",
+        rows,
     )
-    width = max(len(r[0]) for r in rows)
-    value_width = max(len(r[1]) for r in rows)
-    for label, value, note in rows:
-        print(f"{label:<{width}}  {value:<{value_width}}  {note}".rstrip())
-    print(DISCLAIMER)
 
 
 def main() -> int:

@@ -28,13 +28,10 @@ import argparse
 import contextlib
 import datetime as dt
 import json
-import os
-import platform
 import random
 import re
 import shutil
 import sqlite3
-import statistics
 import sys
 import tempfile
 import threading
@@ -50,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: ``tests.serving`` lives at the repo root
     sys.path.insert(0, str(ROOT))
 
-from endodecide.disclaimer import DISCLAIMER  # noqa: E402
+from benchmarks.server_figures import cpu_seconds, machine, ms, percentiles, print_table  # noqa: E402
 from endodecide.rulepack import load_pack  # noqa: E402
 from endodecide.workshop import panel  # noqa: E402
 from tests.serving import csrf_post, join_code, live_server, opened  # noqa: E402
@@ -224,19 +221,6 @@ def _check_database(
     return int(stored), problems
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """CPU time (user + system) used so far by process ``pid``; None where /proc is missing."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 1)
-
-
 def run(participants: int, rule_count: int, revotes: int) -> tuple[dict[str, Any], list[str]]:
     """The load test; its figures, and the checks that failed (empty if all held)."""
     rule_ids = list(load_pack(RULES).rules)[:rule_count]
@@ -291,12 +275,12 @@ def run(participants: int, rule_count: int, revotes: int) -> tuple[dict[str, Any
                 with contextlib.suppress(threading.BrokenBarrierError):
                     voting.wait(timeout=180)  # if broken, a participant's error shows below
                 started = time.perf_counter()
-                server_cpu, client_cpu = _cpu_seconds(server.process.pid), time.process_time()
+                server_cpu, client_cpu = cpu_seconds(server.process.pid), time.process_time()
                 for future in futures:
                     future.result()  # a participant's exception is a bug here: let it show
                 wall = time.perf_counter() - started
                 client_cpu = time.process_time() - client_cpu
-                server_after = _cpu_seconds(server.process.pid)
+                server_after = cpu_seconds(server.process.pid)
                 if server_cpu is not None and server_after is not None:
                     server_cpu = server_after - server_cpu
 
@@ -313,8 +297,7 @@ def run(participants: int, rule_count: int, revotes: int) -> tuple[dict[str, Any
     if failures:
         problems.append(f"{len(failures)} requests failed, the first: {failures[0]}")
     sent = sum(me.sent for me in people)
-    cuts = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else []
-    p50, p95, p99 = (cuts[49], cuts[94], cuts[98]) if cuts else (0.0, 0.0, 0.0)
+    lat = percentiles(latencies)
     joins = [me.join_latency for me in people if me.join_latency is not None]
     figures: dict[str, Any] = {
         "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -327,35 +310,24 @@ def run(participants: int, rule_count: int, revotes: int) -> tuple[dict[str, Any
         "ballots_stored": stored,
         "ballots_expected": participants * len(rule_ids),
         "failures": len(failures),
-        "latency_ms": {
-            "p50": _ms(p50),
-            "p95": _ms(p95),
-            "p99": _ms(p99),
-            "max": _ms(latencies[-1]) if latencies else 0.0,
-            "mean": _ms(statistics.fmean(latencies)) if latencies else 0.0,
-        },
-        "join_latency_ms_max": _ms(max(joins)) if joins else None,
-        "results_page_ms": _ms(results_latency),
+        "latency_ms": lat,
+        "join_latency_ms_max": ms(max(joins)) if joins else None,
+        "results_page_ms": ms(results_latency),
         "wall_s": round(wall, 2),
         # CPU spent while voting, per ballot sent: the server's, and this process's (the clients)
-        "server_cpu_ms_per_ballot": _ms(server_cpu / sent) if server_cpu is not None else None,
-        "client_cpu_ms_per_ballot": _ms(client_cpu / sent),
+        "server_cpu_ms_per_ballot": ms(server_cpu / sent) if server_cpu is not None else None,
+        "client_cpu_ms_per_ballot": ms(client_cpu / sent),
         "ballots_per_s": round(sent / wall, 1) if wall else 0.0,
         "goal_p95_ms": GOAL_MS,
-        "goal_met": p95 * 1000 < GOAL_MS,
+        "goal_met": lat["p95"] < GOAL_MS,
         "checks_passed": not problems,
-        "machine": {
-            "cpu_count": os.cpu_count(),
-            "platform": platform.platform(),
-            "machine": platform.machine(),
-            "python": platform.python_version(),
-        },
+        "machine": machine(),
     }
     return figures, problems
 
 
 def _print(figures: dict[str, Any]) -> None:
-    lat, machine = figures["latency_ms"], figures["machine"]
+    lat, host = figures["latency_ms"], figures["machine"]
     goal = "yes" if figures["goal_met"] else "NO"
     rows = [
         ("participants x rules", f"{figures['participants']} x {figures['rules']}", ""),
@@ -385,15 +357,11 @@ def _print(figures: dict[str, Any]) -> None:
             "while voting (the clients share the cores)",
         ),
     ]
-    print(
-        f"endodecide workshop load test, {figures['timestamp']}, Python {machine['python']}, "
-        f"{machine['cpu_count']} cores, {machine['platform']}"
+    print_table(
+        f"endodecide workshop load test, {figures['timestamp']}, Python {host['python']}, "
+        f"{host['cpu_count']} cores, {host['platform']}",
+        rows,
     )
-    width = max(len(r[0]) for r in rows)
-    value_width = max(len(r[1]) for r in rows)
-    for label, value, note in rows:
-        print(f"{label:<{width}}  {value:<{value_width}}  {note}".rstrip())
-    print(DISCLAIMER)
 
 
 def main() -> int:
