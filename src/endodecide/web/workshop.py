@@ -20,6 +20,7 @@ from endodecide.render.catalog import catalog_entries
 from endodecide.render.charts_svg import vote_chart
 from endodecide.render.environment import Format
 from endodecide.render.minutes import render_minutes, render_proposed_edits
+from endodecide.rulepack import RulePack
 from endodecide.web.db import SessionRow, utcnow
 from endodecide.web.forms import BallotForm, CreateForm, JoinForm, RoundForm
 from endodecide.web.minutes import rule_infos
@@ -207,6 +208,22 @@ def _round_of(record: SessionRecord, rule_id: str) -> tuple[int | None, list[int
     return open_round, [r.round for r in states if not r.is_open]
 
 
+def _rule_states(record: SessionRecord, pack: RulePack) -> list[dict[str, Any]]:
+    """Each rule of the session with its title, open round and closed rounds, in order."""
+    states = []
+    for rule_id in record.rule_ids:
+        open_round, closed = _round_of(record, rule_id)
+        states.append(
+            {
+                "id": rule_id,
+                "title": pack.every_rule[rule_id].card.title,
+                "open": open_round,
+                "closed": closed,
+            }
+        )
+    return states
+
+
 @router.get("/s/{session_id}", response_class=HTMLResponse)
 def session_home(request: Request, session_id: str) -> Response:
     row = _session(request, session_id)
@@ -214,18 +231,10 @@ def session_home(request: Request, session_id: str) -> Response:
     record = _record(request, session_id)
     pack = _state(request).pack(_day(record))
     mine = {(b.rule_id, b.round) for b in record.ballots if b.participant_id == participant}
-    rules = []
-    for rule_id in record.rule_ids:
-        open_round, closed = _round_of(record, rule_id)
-        rules.append(
-            {
-                "id": rule_id,
-                "title": pack.every_rule[rule_id].card.title,
-                "open": open_round,
-                "closed": closed,
-                "voted": open_round is not None and (rule_id, open_round) in mine,
-            }
-        )
+    rules = [
+        {**state, "voted": state["open"] is not None and (state["id"], state["open"]) in mine}
+        for state in _rule_states(record, pack)
+    ]
     me = next((p for p in record.participants if p.id == participant), None)
     return page(
         request,
@@ -335,23 +344,18 @@ def console(request: Request, session_id: str) -> Response:
     base = str(request.base_url).rstrip("/")
     token = request.cookies.get(f"ed_f_{row.id}", "")
     pack = _state(request).pack(_day(record))
-    rows = []
-    for rule_id in record.rule_ids:
-        open_round, closed = _round_of(record, rule_id)
-        rows.append(
-            {
-                "id": rule_id,
-                "title": pack.every_rule[rule_id].card.title,
-                "open": open_round,
-                "closed": closed,
-                "ballots": sum(
-                    1 for b in record.ballots if b.rule_id == rule_id and b.round == open_round
-                ),
-                "result": results[rule_id],
-                "signed": rule_id in signed,
-                "review_state": pack.every_rule[rule_id].review_state,
-            }
-        )
+    rows = [
+        {
+            **state,
+            "ballots": sum(
+                1 for b in record.ballots if b.rule_id == state["id"] and b.round == state["open"]
+            ),
+            "result": results[state["id"]],
+            "signed": state["id"] in signed,
+            "review_state": pack.every_rule[state["id"]].review_state,
+        }
+        for state in _rule_states(record, pack)
+    ]
     return page(
         request,
         "facilitator",
